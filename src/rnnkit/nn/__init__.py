@@ -10,3 +10,9 @@ from rnnkit.nn.recurrent import Recurrent
 from rnnkit.nn.state import LSTMState, RNNState
 
 __all__ = ["Cell", "RNNCell", "LSTMCell", "GRUCell", "Recurrent", "RNN", "LSTM", "GRU", "RNNState", "LSTMState"]
+
+# Modern cells: layer-normalised LSTM with zoneout, and minGRU / minLSTM with a parallel log-space scan.
+from rnnkit.nn.layernorm_lstm import LayerNormLSTM, LayerNormLSTMCell  # noqa: E402
+from rnnkit.nn.min_rnn import MinGRU, MinGRUCell, MinLSTM, MinLSTMCell  # noqa: E402
+
+__all__ += ["LayerNormLSTMCell", "LayerNormLSTM", "MinGRUCell", "MinGRU", "MinLSTMCell", "MinLSTM"]

@@ -1,0 +1,61 @@
+"""A parallel scan for the linear recurrence ``h_t = a_t * h_{t-1} + b_t`` in log space (Heinsen 2023).
+
+Heinsen, "Efficient Parallelization of a Ubiquitous Sequential Computation" (arXiv:2311.06281), Sec. 2: with
+``A_t = a_1 a_2 ... a_t`` the recurrence unrolls to
+
+.. math::
+    h_t = A_t h_0 + A_t \\sum_{k \\le t} b_k / A_k,
+
+and for ``a_t > 0, b_t > 0`` the sum is one ``logcumsumexp`` of ``log b_k - log A_k``, so a whole sequence costs two
+cumulative ops instead of T sequential steps. The paper takes ``log h_0`` as the first term, which needs
+``h_0 > 0``; we keep ``A_t h_0`` outside the log so that any initial state (negative, zero, carried from a previous
+chunk) works and only positive values ever meet a logarithm.
+
+Shape legend: B batch, T time, H hidden.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+# log b at padded steps: b = 0 exactly after exp, yet finite so logcumsumexp's backward never meets -inf - (-inf).
+_LOG_ZERO = -1e4
+
+
+def log_linear_scan(log_a: Tensor, log_b: Tensor, h0: Tensor) -> Tensor:
+    """All states of ``h_t = a_t h_{t-1} + b_t`` from ``log a`` and ``log b``.
+
+    Args:
+        log_a: (B, T, H), ``log a_t`` (any real; for gated cells ``<= 0``).
+        log_b: (B, T, H), ``log b_t``; ``b_t`` must be positive (use ``_LOG_ZERO`` for an exact zero).
+        h0: (B, H), the initial state, any sign.
+
+    Returns:
+        h: (B, T, H), ``h_1 .. h_T``.
+    """
+    log_A = log_a.cumsum(1)  # (B, T, H): log A_t
+    log_h = log_A + torch.logcumsumexp(log_b - log_A, dim=1)  # (B, T, H): log of the input-driven part
+    return log_A.exp() * h0.unsqueeze(1) + log_h.exp()  # (B, T, H)
+
+
+def masked_log_scan(log_a: Tensor, log_b: Tensor, h0: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+    """:func:`log_linear_scan` where padded steps keep the state and output zero.
+
+    A padded step is the identity ``h_t = h_{t-1}`` (``a = 1``, ``b = 0``), so the last row equals each
+    sequence's state at its own last real step.
+
+    Args:
+        log_a, log_b: (B, T, H).
+        h0: (B, H).
+        mask: (B, T, 1) bool, True at real steps, or None.
+
+    Returns:
+        ``(y (B, T, H), h_last (B, H))``; ``y`` is zero at padded steps.
+    """
+    if mask is not None:
+        log_a = log_a.masked_fill(~mask, 0.0)  # a = 1: keep the state
+        log_b = log_b.masked_fill(~mask, _LOG_ZERO)  # b = 0: add nothing
+    h = log_linear_scan(log_a, log_b, h0)  # (B, T, H)
+    last = h[:, -1]  # (B, H)
+    return (h * mask if mask is not None else h), last
