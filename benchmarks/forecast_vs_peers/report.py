@@ -1,0 +1,85 @@
+"""Turn the runner's records into medians, ratios, goal checks and a markdown table."""
+
+from __future__ import annotations
+
+import statistics
+
+FIELDS = ("fit_s", "predict_s", "process_s", "peak_rss_mb", "mae", "mse", "latency_p50_ms", "latency_p95_ms")
+
+
+def medians(records: list[dict]) -> dict[str, dict]:
+    """run -> median of every field over its successful rounds (plus ``rounds`` and ``failed`` counts)."""
+    out: dict[str, dict] = {}
+    for run in dict.fromkeys(r["run"] for r in records):
+        ok = [r for r in records if r["run"] == run and "error" not in r]
+        row = {"rounds": len(ok), "failed": sum(1 for r in records if r["run"] == run and "error" in r)}
+        if ok:
+            row.update({f: statistics.median(r[f] for r in ok) for f in FIELDS if all(f in r for r in ok)})
+            row["fit_predict_s"] = statistics.median(r["fit_s"] + r["predict_s"] for r in ok)
+            row["epochs_run"] = statistics.median(r.get("epochs_run", 0) for r in ok)
+        out[run] = row
+    return out
+
+
+def goals(med: dict[str, dict], naive: dict[str, float], peers: tuple[str, ...]) -> list[str]:
+    """Plain-language checks of the issue's goals against the medians (only those that can be judged)."""
+    have = [p for p in peers if med.get(p, {}).get("rounds")]
+    lines = []
+    d, lfl, raw = med.get("rnnkit-default", {}), med.get("rnnkit-lfl", {}), med.get("torch", {})
+    if have and d.get("rounds"):
+        best_mse = min(med[p]["mse"] for p in have)
+        fastest = min(med[p]["fit_predict_s"] for p in have)
+        ratio = d["fit_predict_s"] / fastest
+        ok = d["mse"] <= best_mse and ratio <= 0.1
+        lines.append(f"- goal (default MSE <= better peer, fit+predict <= 1/10 of faster peer): "
+                     f"{'MET' if ok else 'NOT MET'}: MSE {d['mse']:.4f} vs {best_mse:.4f}, "
+                     f"time {ratio:.3f}x of the faster peer ({1 / ratio:.1f}x faster)")
+    if d.get("rounds"):
+        beat = d["mae"] < naive["mae"] and d["mse"] < naive["mse"]
+        lines.append(f"- moonshot (also beat seasonal naive): {'MET' if beat else 'NOT MET'}: default MAE "
+                     f"{d['mae']:.4f} / MSE {d['mse']:.4f} vs naive {naive['mae']:.4f} / {naive['mse']:.4f}")
+    if lfl.get("rounds") and raw.get("rounds"):
+        r = lfl["fit_s"] / raw["fit_s"]
+        lines.append(f"- like-for-like fit no slower than the raw PyTorch loop: {'MET' if r <= 1 else 'NOT MET'}: "
+                     f"{r:.2f}x of its fit time")
+    if lfl.get("rounds") and have:
+        pmin = min(med[p]["predict_s"] for p in have)
+        lat = min(med[p].get("latency_p50_ms", float("inf")) for p in have)
+        lines.append(f"- like-for-like predict no slower than the peers': "
+                     f"{'MET' if lfl['predict_s'] <= pmin else 'NOT MET'}: all test windows {lfl['predict_s']:.3f}s "
+                     f"vs {pmin:.3f}s; one series p50 {lfl.get('latency_p50_ms', float('nan')):.2f} ms vs {lat:.2f} ms")
+    return lines
+
+
+def markdown(summary: dict, labels: dict[str, str], peers: tuple[str, ...]) -> str:
+    """One table per task, then the goal checks and what was skipped."""
+    parts = []
+    for task, t in summary["tasks"].items():
+        med = medians(t["records"])
+        have = [p for p in peers if med.get(p, {}).get("rounds")]
+        ref_runs = have or [r for r in ("torch",) if med.get(r, {}).get("rounds")]
+        fastest = min((med[p]["fit_predict_s"] for p in ref_runs), default=None)
+        ref_name = "fastest peer" if have else "raw PyTorch loop (no peer ran)"
+        spec = t["spec"]
+        parts.append(f"### {task}: L={spec['input_size']}, H={spec['horizon']}, {spec['notes'].get('split', '')}\n")
+        parts.append(f"Medians of {summary['rounds']} interleaved rounds. Time ratio = (fit + predict) / that of the "
+                     f"{ref_name}; below 1 is faster.\n")
+        parts.append("| run | fit s | predict s (all test windows) | process s | peak MiB | test MAE | test MSE | "
+                     "time ratio | 1-series p50 / p95 ms | epochs |")
+        parts.append("|---|---|---|---|---|---|---|---|---|---|")
+        for run, m in med.items():
+            if not m["rounds"]:
+                parts.append(f"| {labels.get(run, run)} | failed in {m['failed']} rounds | | | | | | | | |")
+                continue
+            ratio = f"{m['fit_predict_s'] / fastest:.3f}" if fastest else "-"
+            parts.append(f"| {labels.get(run, run)} | {m['fit_s']:.2f} | {m['predict_s']:.3f} | {m['process_s']:.1f} | "
+                         f"{m['peak_rss_mb']:.0f} | {m['mae']:.4f} | {m['mse']:.4f} | {ratio} | "
+                         f"{m.get('latency_p50_ms', float('nan')):.2f} / {m.get('latency_p95_ms', float('nan')):.2f} | "
+                         f"{m['epochs_run']:g} |")
+        n = t["seasonal_naive"]
+        parts.append(f"| seasonal naive (period {spec['season']}) | - | - | - | - | {n['mae']:.4f} | {n['mse']:.4f} "
+                     f"| - | - | - |\n")
+        parts += goals(med, n, peers) + [""]
+    for why in summary["skipped"].values():
+        parts.append(f"- {why}")
+    return "\n".join(parts) + "\n"
