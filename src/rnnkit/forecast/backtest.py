@@ -1,0 +1,145 @@
+"""Backtesting: forecast every window from a start point on, score it, and compare with seasonal naive.
+
+All windows are gathered from one flat tensor and predicted in large batches (no refit), so a stride-1 backtest over
+thousands of windows takes seconds. ``refit=True`` trains a fresh model before each forecast origin instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.forecast import metrics as M
+from rnnkit.forecast.frames import SeriesSet, _fmt, to_frame
+
+
+@dataclass
+class BacktestResult:
+    """Per-window scores, overall ``metrics`` (flat dict) and, built on demand, the long ``forecasts`` frame."""
+
+    windows: pd.DataFrame  # one row per window: id, cutoff, mae, mse, smape, mase and naive_ versions
+    metrics: dict[str, float]  # means over windows, e.g. mae, mse, rmse, smape, mase, naive_mae, coverage_0.1_0.9
+    _parts: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def forecasts(self) -> pd.DataFrame:
+        """Long frame: unique_id, cutoff, ds, y, yhat, yhat_q..., naive (one row per window and step)."""
+        p = self._parts
+        N, H = p["y"].shape
+        cols = {"unique_id": np.repeat(self.windows["unique_id"].to_numpy(), H),
+                "cutoff": np.repeat(self.windows["cutoff"].to_numpy(), H), "ds": p["ds"].reshape(-1),
+                "y": p["y"].reshape(-1), "yhat": p["yhat"].reshape(-1)}
+        for j, q in enumerate(p["quantiles"]):
+            if q in p["asked"]:
+                cols[f"yhat_q{q:g}"] = p["qv"][..., j].reshape(-1)
+        cols["naive"] = p["naive"].reshape(-1)
+        return pd.DataFrame(cols)
+
+
+def start_rows(s: SeriesSet, start) -> np.ndarray:
+    """Per-series row index of the first forecast step: ``start`` is a row index (int) or a timestamp."""
+    if isinstance(start, (int, np.integer)) and not isinstance(start, bool) and not s.is_datetime:
+        return np.array([int(np.searchsorted(np.asarray(t), start)) for t in s.times])
+    if isinstance(start, (int, np.integer)) and not isinstance(start, bool):
+        return np.array([start if start >= 0 else len(v) + start for v in s.values])
+    if isinstance(start, str) and start.lstrip("-").isdigit():
+        return start_rows(s, int(start))
+    if not s.is_datetime:
+        raise ValueError(f"start must be an integer for integer time steps, got {start!r}")
+    try:
+        ts = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise ValueError(f"start must be a row index or a timestamp, got {start!r}") from None
+    return np.array([int(np.searchsorted(t, ts)) for t in s.times])
+
+
+def _seasonal(flat_y: np.ndarray, offsets, lengths, sid, end, H: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal naive forecasts ``(N, H)`` and MASE scales ``(N,)`` (in-sample, history before each window)."""
+    base = offsets[sid] + end
+    k = np.arange(H)
+    lag = np.where(end >= m, m, 1)[:, None]  # too short a history: plain naive
+    naive = flat_y[base[:, None] - lag + (k[None, :] % lag)]
+    scales = np.empty(len(sid))
+    for i in np.unique(sid):
+        y = flat_y[offsets[i]:offsets[i] + lengths[i]].astype(np.float64)
+        mm = m if lengths[i] > m else 1
+        cs = np.concatenate([[0.0], np.cumsum(np.abs(y[mm:] - y[:-mm]))])  # cs[j] = sum of the first j errors
+        sel = sid == i
+        e = end[sel]
+        scales[sel] = cs[np.maximum(e - mm, 0)] / np.maximum(e - mm, 1)
+    return naive, scales
+
+
+def run_backtest(f, s: SeriesSet, start, stride: int, refit: bool, raw_data=None) -> BacktestResult:
+    """See :meth:`rnnkit.forecast.Forecaster.backtest`."""
+    from rnnkit.forecast.windows import window_ends
+
+    L, H, m = f.input_size, f.horizon, f.season_length_
+    lengths = np.array([len(v) for v in s.values])
+    first = start_rows(s, start)
+    sid, end = window_ends(lengths, L, H, first=first, stride=stride)
+    if len(sid) == 0:
+        raise ValueError(f"no complete window has its forecast start at or after {start!r}: each needs "
+                         f"input_size={L} rows before it and horizon={H} rows from it (series lengths "
+                         f"{int(lengths.min())}..{int(lengths.max())})")
+    flat = f._flat(s)
+    if refit:
+        out = _refit_outputs(f, s, sid, end)
+    else:
+        out = f._run(flat, torch.from_numpy(sid), torch.from_numpy(end), H, torch.from_numpy(f._sid(s)))
+    yhat = f.spec_.point(torch.from_numpy(out)).numpy()  # (N, H)
+    qv = f.spec_.quantile_values(out)
+    fy = flat.y.numpy()
+    offsets, lens = flat.offsets.numpy(), flat.lengths.numpy()
+    y = fy[(offsets[sid] + end)[:, None] + np.arange(H)]  # (N, H)
+    naive, scale = _seasonal(fy, offsets, lens, sid, end, H, m)
+    ds = np.stack([np.asarray(s.times[i][e:e + H]) for i, e in zip(sid, end)])
+    w = pd.DataFrame({"unique_id": np.asarray(s.ids)[sid], "cutoff": [s.times[i][e - 1] for i, e in zip(sid, end)]})
+    for name, pred in (("", yhat), ("naive_", naive)):
+        err = pred - y
+        w[name + "mae"] = np.abs(err).mean(1)
+        w[name + "mse"] = (err ** 2).mean(1)
+        den = np.abs(y) + np.abs(pred)
+        w[name + "smape"] = np.where(den > 0, 200 * np.abs(err) / np.where(den > 0, den, 1), 0).mean(1)
+        w[name + "mase"] = np.abs(err).mean(1) / np.where(scale > 0, scale, np.nan)
+    metrics = {"n_windows": float(len(w))}
+    for c in ("mae", "mse", "smape", "mase"):
+        metrics[c] = float(np.nanmean(w[c]))
+    metrics["rmse"] = float(np.sqrt(metrics["mse"]))
+    for c in ("mae", "mse", "smape", "mase"):
+        metrics["naive_" + c] = float(np.nanmean(w["naive_" + c]))
+    qs = f.spec_.quantiles
+    if len(qs) >= 2:
+        metrics["quantile_loss"] = M.quantile_loss(y, qv, qs)
+        lo, hi = qs[0], qs[-1]
+        metrics[f"coverage_{lo:g}_{hi:g}"] = M.coverage(y, qv[..., 0], qv[..., -1])
+    parts = {"y": y, "yhat": yhat, "qv": qv, "quantiles": qs, "asked": f.quantiles, "naive": naive, "ds": ds}
+    return BacktestResult(windows=w, metrics=metrics, _parts=parts)
+
+
+def _refit_outputs(f, s: SeriesSet, sid: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Refit a fresh model at each forecast origin (by timestamp) on the data before it, then predict."""
+    from rnnkit.forecast.forecaster import Forecaster
+
+    cols = f.columns_
+    frame_cols = {k: cols[k] for k in ("target", "time_col", "id_col")}
+    out = np.zeros((len(sid), f.horizon, f.spec_.size), np.float32)
+    cutoffs = np.array([s.times[i][e] for i, e in zip(sid, end)])
+    for c in pd.unique(cutoffs):
+        sel = np.flatnonzero(cutoffs == c)
+        keep = [int(np.searchsorted(s.times[i], c)) for i in range(len(s))]
+        short = [u for u, k in zip(s.ids, keep) if k < f.input_size + f.horizon]
+        if short:
+            raise ValueError(f"refit at {_fmt(c)}: series {short[0]!r} has too little history before it to train")
+        cut = SeriesSet(ids=s.ids, freq=s.freq, has_id=s.has_id, static=s.static, times=[t[:k] for t, k in
+                        zip(s.times, keep)], values=[v[:k] for v, k in zip(s.values, keep)],
+                        past=[p[:k] for p, k in zip(s.past, keep)], future=[g[:k] for g, k in zip(s.future, keep)],
+                        past_cols=s.past_cols, future_cols=s.future_cols, static_cols=s.static_cols)
+        g = Forecaster(**f.get_params()).fit(to_frame(cut, **frame_cols), **{k: v for k, v in cols.items()})
+        fut = [s.future[i][keep[i]:keep[i] + f.horizon] for i in range(len(s))]
+        res = g._predict_set(cut, fut, f.horizon)  # (S, H, K)
+        out[sel] = res[sid[sel]]
+    return out

@@ -1,0 +1,66 @@
+"""SegRNN (Lin et al. 2023, "SegRNN: Segment Recurrent Neural Network for Long-Term Time Series Forecasting").
+
+Section 3.1, segment-wise iterations: the history of L steps is cut into N = L / w segments, each segment is
+embedded by ``Linear(w, d) + ReLU`` and a GRU runs over the N segments (N recurrent steps instead of L).
+Section 3.2, parallel multi-step forecasting (PMF): each of the M = H / w output segments gets a query made of a
+relative-position embedding and a channel (series) embedding; all M queries run one GRU step from the encoder's
+final state at once, and ``Linear(d, w)`` turns each output into a segment of the forecast.
+
+Covariates extend the paper: past and future covariates of a segment are flattened into its embedding input, future
+covariates of each output segment and the static context are added to its query.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from rnnkit.forecast.models.common import Context, NetConfig, cat_inputs, make_recurrent, repeat_state
+
+
+class SegRNN(nn.Module):
+    """See the module docstring. ``forward(y, past, future, static, sid, horizon) -> (B, H, K)``."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.cfg = cfg
+        w, d = cfg.segment_length, cfg.hidden_size
+        self.w = w
+        self.n_in = -(-cfg.input_size // w)  # N, input segments (the history is left-padded to N * w)
+        self.n_out = -(-cfg.horizon // w)  # M, output segments
+        self.embed = nn.Sequential(nn.Linear(w * (1 + cfg.n_past + cfg.n_future), d), nn.ReLU())
+        self.rnn = make_recurrent(cfg.cell, d, d, cfg.num_layers)
+        self.context = Context(cfg, d // 2)
+        half = d // 2 if self.context.size else d
+        self.pos = nn.Parameter(torch.randn(self.n_out, half) * 0.02)  # (M, d/2) relative position
+        self.fut = nn.Linear(w * cfg.n_future, d) if cfg.n_future else None
+        self.drop = nn.Dropout(cfg.dropout)
+        self.out = nn.Linear(d, w * cfg.outputs)
+
+    def _segments(self, x: Tensor, n: int) -> Tensor:
+        """``x (B, T, C)`` -> ``(B, n, w * C)``, left-padding with the first step when T < n * w."""
+        B, T, C = x.shape
+        pad = n * self.w - T
+        if pad > 0:
+            x = torch.cat([x[:, :1].expand(B, pad, C), x], 1)
+        return x.reshape(B, n, self.w * C)
+
+    def forward(self, y: Tensor, past: Tensor, future: Tensor, static: Tensor, sid: Tensor,
+                horizon: int | None = None) -> Tensor:
+        cfg, w, M = self.cfg, self.w, self.n_out
+        B, L = y.shape
+        # [B, L, 1] + [B, L, Cp] + [B, L, Cf] -> segments [B, N, w * (1 + Cp + Cf)]
+        x = self._segments(cat_inputs(y.unsqueeze(-1), past, future[:, :L]), self.n_in)
+        _, state = self.rnn(self.embed(x))  # state fields (layers, B, d)
+        q = self.pos.unsqueeze(0).expand(B, M, -1)  # (B, M, d/2 or d)
+        ctx = self.context(static, sid)  # (B, d/2) or None
+        if ctx is not None:
+            q = torch.cat([q, ctx.unsqueeze(1).expand(B, M, ctx.shape[-1])], -1)  # -> (B, M, d)
+        if self.fut is not None:
+            f = future[:, L:]
+            f = F.pad(f, (0, 0, 0, M * w - f.shape[1]))  # (B, M * w, Cf), zero beyond the horizon
+            q = q + self.fut(f.reshape(B, M, w * cfg.n_future))
+        h, _ = self.rnn(q.reshape(B * M, 1, -1), repeat_state(state, M))  # (B * M, 1, d), one step per query
+        out = self.out(self.drop(h[:, 0])).view(B, M * w, cfg.outputs)  # (B, M * w, K)
+        return out[:, :cfg.horizon if horizon is None else horizon]
