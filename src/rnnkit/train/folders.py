@@ -1,0 +1,157 @@
+"""Model folders: ``config.json`` + ``model.safetensors`` (+ extra files), written atomically, never pickled.
+
+A folder is first written completely under a hidden temporary name beside its destination, then renamed into
+place, so a reader never sees half a folder.
+
+Example:
+    >>> save_model_folder("out/model", model, {"kind": "lstm", "hidden_size": 64}, extra={"scaler.json": "{}"})
+    >>> config, state_dict = load_model_folder("out/model", required=("scaler.json",))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+CONFIG, WEIGHTS = "config.json", "model.safetensors"
+
+
+def plain_tensors(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
+    """CPU, contiguous, unshared copies (safetensors refuses tensors that share memory, e.g. tied weights)."""
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON and flush it to disk (callers rename the enclosing folder or this file into place)."""
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def temp_sibling(path: Path, tag: str = "tmp") -> Path:
+    """A hidden, unique name beside ``path`` (same filesystem, so a rename is atomic)."""
+    return path.parent / f".{path.name}.{tag}-{uuid.uuid4().hex[:8]}"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # not supported everywhere (e.g. Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_folder(path: Path, files: dict[str, bytes | str | dict | Tensor]) -> None:
+    """Write ``files`` into a fresh folder ``path`` atomically; ``path`` must not exist yet.
+
+    Values: ``bytes`` / ``str`` are written as they are, a ``dict`` of tensors (all values Tensors) goes to
+    safetensors, any other ``dict`` / ``list`` to JSON.
+    """
+    tmp = temp_sibling(path)
+    tmp.mkdir(parents=True)
+    try:
+        for name, value in files.items():
+            if isinstance(value, str):
+                value = value.encode()
+            if isinstance(value, bytes):
+                write_bytes(tmp / name, value)
+            elif isinstance(value, dict) and value and all(isinstance(v, Tensor) for v in value.values()):
+                save_file(plain_tensors(value), str(tmp / name))
+            elif name.endswith(".safetensors"):
+                save_file(plain_tensors(value or {}), str(tmp / name))
+            else:
+                write_json(tmp / name, value)
+        _fsync_dir(tmp)
+        os.rename(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def save_model_folder(path: str | os.PathLike, model_or_state_dict: torch.nn.Module | dict[str, Tensor],
+                      config: dict[str, Any], extra: dict[str, bytes | str] | None = None) -> Path:
+    """Write ``path/config.json`` + ``path/model.safetensors`` (+ ``extra`` files) atomically.
+
+    An existing folder at ``path`` is replaced: the new folder is complete before the old one moves aside.
+
+    Args:
+        path: destination folder.
+        model_or_state_dict: a module (its ``state_dict()`` is saved) or a dict of tensors.
+        config: JSON-serialisable settings needed to rebuild the model (travels as ``config.json``).
+        extra: more files the model needs to run alone, name -> content (e.g. ``"tokenizer.model"``, ``"scaler.json"``).
+
+    Returns:
+        The folder path.
+    """
+    path = Path(path)
+    state = model_or_state_dict.state_dict() if isinstance(model_or_state_dict, torch.nn.Module) else model_or_state_dict
+    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise ValueError("save_model_folder expects an nn.Module or a dict of tensors (a state_dict)")
+    try:
+        json.dumps(config)
+    except TypeError as e:
+        raise ValueError(f"save_model_folder config must be JSON-serialisable: {e}") from None
+    extra = dict(extra or {})
+    for name, content in extra.items():
+        if name in (CONFIG, WEIGHTS) or not name or Path(name).name != name or name.startswith("."):
+            raise ValueError(f"extra file name {name!r} must be a plain file name other than {CONFIG} / {WEIGHTS}")
+        if not isinstance(content, (bytes, str)):
+            raise ValueError(f"extra file {name!r} must be bytes or str, got {type(content).__name__}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = temp_sibling(path, "new")
+    write_folder(staged, {CONFIG: json.dumps(config, indent=2) + "\n", WEIGHTS: state, **extra})
+    old = None
+    if path.exists():
+        old = temp_sibling(path, "old")
+        os.rename(path, old)
+    os.rename(staged, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+def load_model_folder(path: str | os.PathLike, required: tuple[str, ...] | list[str] = ()
+                      ) -> tuple[dict[str, Any], dict[str, Tensor]]:
+    """Read a folder written by ``save_model_folder`` (or a training checkpoint): ``(config, state_dict)``.
+
+    Args:
+        path: the folder.
+        required: further file names that must be present (e.g. ``("tokenizer.model",)``).
+
+    Raises:
+        ValueError: the folder does not exist, or misses a file (the message names each missing file).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ValueError(f"model folder {path} does not exist (expected a folder with {CONFIG} and {WEIGHTS})")
+    missing = [n for n in (CONFIG, WEIGHTS, *required) if not (path / n).is_file()]
+    if missing:
+        raise ValueError(f"model folder {path} is incomplete: missing {', '.join(missing)}")
+    try:
+        config = json.loads((path / CONFIG).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"model folder {path} has an unreadable {CONFIG}: {e}") from None
+    return config, load_file(str(path / WEIGHTS), device="cpu")
