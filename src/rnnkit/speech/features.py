@@ -1,0 +1,239 @@
+"""Log-mel features with ``torch.stft``, per-utterance normalisation and SpecAugment.
+
+The mel filterbank is written by hand (triangular filters on the HTK mel scale, about 15 lines) because torchaudio
+does not load with torch 2.13 CPU wheels and librosa would add about 430 MB for one matrix.
+
+Pipeline, for a waveform x (N,) at ``sample_rate``:
+
+    power = |STFT(x)|^2        Hann window 25 ms, hop 10 ms, centred frames, zero (constant) padding
+    mel   = power @ filterbank  (T, n_mels)
+    feats = log(mel + floor)    then normalised per utterance (or causally for streaming)
+
+Example:
+    >>> cfg = FeatureConfig(sample_rate=8000, n_mels=40)
+    >>> feats = log_mel(torch.randn(8000), cfg)   # (101, 40): one frame per 10 ms plus one
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class FeatureConfig:
+    """How waveforms become feature frames; saved with every model so transcription matches training."""
+
+    sample_rate: int = 16000  # Hz the model works at; other rates are resampled on the way in
+    n_mels: int = 40  # mel bins; 40-80 is the usual range for speech
+    win_ms: float = 25.0  # analysis window (Hann) length: long enough to resolve pitch harmonics
+    hop_ms: float = 10.0  # frame step: 100 frames a second, the speech-recognition standard
+    f_min: float = 20.0  # lowest filter edge in Hz; below this is mostly hum
+    f_max: float | None = None  # highest filter edge in Hz; None = Nyquist
+    log_floor: float = 1e-6  # added before the log so silence stays finite
+    normalize: str = "utterance"  # "utterance" (mean/std of this utterance), "causal" (running mean, streaming), "none"
+
+    def __post_init__(self):
+        if self.sample_rate < 1000:
+            raise ValueError(f"sample_rate must be >= 1000 Hz, got {self.sample_rate}")
+        if not 8 <= self.n_mels <= 128:
+            raise ValueError(f"n_mels must be in 8..128 (40-80 is usual), got {self.n_mels}")
+        if self.hop_ms <= 0 or self.win_ms < self.hop_ms:
+            raise ValueError(f"need 0 < hop_ms <= win_ms, got hop_ms={self.hop_ms}, win_ms={self.win_ms}")
+        nyquist = self.sample_rate / 2
+        if not 0 <= self.f_min < (self.f_max or nyquist) <= nyquist:
+            raise ValueError(f"need 0 <= f_min < f_max <= {nyquist} Hz, got f_min={self.f_min}, f_max={self.f_max}")
+        if self.normalize not in ("utterance", "causal", "none"):
+            raise ValueError(f"normalize must be 'utterance', 'causal' or 'none', got {self.normalize!r}")
+
+    @property
+    def win_length(self) -> int:
+        return int(round(self.win_ms * self.sample_rate / 1000))
+
+    @property
+    def hop_length(self) -> int:
+        return int(round(self.hop_ms * self.sample_rate / 1000))
+
+    @property
+    def n_fft(self) -> int:
+        return 1 << (self.win_length - 1).bit_length()  # next power of two >= the window
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureConfig:
+        return cls(**d)
+
+
+def hz_to_mel(f: Tensor) -> Tensor:
+    """HTK mel scale: 2595 log10(1 + f / 700)."""
+    return 2595.0 * torch.log10(1.0 + f / 700.0)
+
+
+def mel_to_hz(m: Tensor) -> Tensor:
+    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+
+def mel_filterbank(n_fft: int, sample_rate: int, n_mels: int, f_min: float = 0.0, f_max: float | None = None
+                   ) -> Tensor:
+    """Triangular filters, equally spaced on the mel scale, each peaking at 1.
+
+    Returns:
+        (n_fft // 2 + 1, n_mels): multiply a power spectrum (T, n_fft // 2 + 1) by it.
+    """
+    f_max = sample_rate / 2 if f_max is None else f_max
+    freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1, dtype=torch.float64)  # (K,) bin centres
+    edges = mel_to_hz(torch.linspace(float(hz_to_mel(torch.tensor(f_min))), float(hz_to_mel(torch.tensor(f_max))),
+                                     n_mels + 2, dtype=torch.float64))  # (M + 2,) lower, centre, upper edges
+    lo, mid, hi = edges[:-2], edges[1:-1], edges[2:]  # (M,)
+    up = (freqs[:, None] - lo) / (mid - lo)  # (K, M) rising slope
+    down = (hi - freqs[:, None]) / (hi - mid)  # (K, M) falling slope
+    return torch.clamp(torch.minimum(up, down), min=0.0).float()
+
+
+_FBANK_CACHE: dict[tuple, Tensor] = {}
+
+
+def _fbank(cfg: FeatureConfig) -> Tensor:
+    key = (cfg.n_fft, cfg.sample_rate, cfg.n_mels, cfg.f_min, cfg.f_max)
+    if key not in _FBANK_CACHE:
+        _FBANK_CACHE[key] = mel_filterbank(*key)
+    return _FBANK_CACHE[key]
+
+
+def _window(cfg: FeatureConfig) -> Tensor:
+    return torch.hann_window(cfg.win_length, periodic=True)
+
+
+def log_mel(wav: Tensor, cfg: FeatureConfig) -> Tensor:
+    """Unnormalised log-mel frames of one waveform.
+
+    Args:
+        wav: (N,) float waveform at ``cfg.sample_rate``.
+
+    Returns:
+        (1 + N // hop, n_mels) float32. Frame t is centred on sample ``t * hop`` (zero padding at both ends).
+    """
+    if wav.dim() != 1 or wav.numel() == 0:
+        raise ValueError(f"log_mel expected a non-empty waveform (N,), got shape {tuple(wav.shape)}")
+    spec = torch.stft(wav.float(), cfg.n_fft, cfg.hop_length, cfg.win_length, _window(cfg), center=True,
+                      pad_mode="constant", return_complex=True)  # (K, T)
+    return _spec_to_logmel(spec, cfg)
+
+
+def log_mel_uncentred(padded: Tensor, cfg: FeatureConfig) -> Tensor:
+    """Log-mel of frames read from an already zero-padded signal (no centring); streaming uses this.
+
+    ``log_mel_uncentred(cat([zeros(n_fft // 2), x, zeros(n_fft // 2)]))`` equals ``log_mel(x)``.
+    """
+    spec = torch.stft(padded.float(), cfg.n_fft, cfg.hop_length, cfg.win_length, _window(cfg), center=False,
+                      return_complex=True)  # (K, T)
+    return _spec_to_logmel(spec, cfg)
+
+
+def _spec_to_logmel(spec: Tensor, cfg: FeatureConfig) -> Tensor:
+    power = spec.real.square() + spec.imag.square()  # (K, T)
+    return torch.log(power.transpose(0, 1) @ _fbank(cfg) + cfg.log_floor)  # (T, n_mels)
+
+
+def num_frames(num_samples: int, cfg: FeatureConfig) -> int:
+    """Frames ``log_mel`` gives for ``num_samples`` samples."""
+    return 1 + num_samples // cfg.hop_length
+
+
+# ------------------------------------------------------------------------------------------------ normalisation
+CAUSAL_PRIOR_FRAMES = 50.0  # weight (in frames) of the training mean in the running mean: 0.5 s of evidence
+
+
+def normalize_utterance(feats: Tensor) -> Tensor:
+    """Zero mean, unit variance per mel bin over this utterance's frames: (T, M) -> (T, M).
+
+    Removes the recording's gain and channel colouring (a constant offset in log-mel).
+    """
+    mean = feats.mean(0, keepdim=True)  # (1, M)
+    std = feats.std(0, unbiased=False, keepdim=True) if feats.shape[0] > 1 else torch.ones_like(mean)
+    return (feats - mean) / (std + 1e-5)
+
+
+class CausalNormalizer:
+    """Running-mean normalisation that needs no future frames, so a stream and a whole utterance agree.
+
+    Frame t is normalised by ``(x_t - m_t) / s`` where ``m_t`` is the mean of frames 0..t blended with the
+    training mean (weight ``CAUSAL_PRIOR_FRAMES``) and ``s`` the training std: online cepstral mean normalisation.
+
+    Args:
+        mean, std: (M,) statistics of the training features.
+    """
+
+    def __init__(self, mean: Tensor, std: Tensor):
+        self.mean, self.std = mean.float(), std.float()
+        self.total = self.mean * CAUSAL_PRIOR_FRAMES  # (M,) running sum, prior included
+        self.count = CAUSAL_PRIOR_FRAMES
+
+    def __call__(self, feats: Tensor) -> Tensor:
+        """Normalise the next frames (T, M) -> (T, M), advancing the running mean."""
+        if feats.shape[0] == 0:
+            return feats
+        sums = self.total + feats.cumsum(0)  # (T, M)
+        counts = self.count + torch.arange(1, feats.shape[0] + 1, dtype=feats.dtype).unsqueeze(1)  # (T, 1)
+        self.total, self.count = sums[-1], float(counts[-1, 0])
+        return (feats - sums / counts) / (self.std + 1e-5)
+
+
+def normalize(feats: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """Apply ``cfg.normalize`` to one utterance's log-mel (T, M); ``stats`` = training (mean, std) for "causal"."""
+    if cfg.normalize == "utterance":
+        return normalize_utterance(feats)
+    if cfg.normalize == "causal":
+        if stats is None:
+            raise ValueError("normalize='causal' needs the training feature statistics (mean, std)")
+        return CausalNormalizer(*stats)(feats)
+    return feats
+
+
+def features(wav: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """Waveform (N,) -> normalised log-mel (1 + N // hop, n_mels)."""
+    return normalize(log_mel(wav, cfg), cfg, stats)
+
+
+# --------------------------------------------------------------------------------------------------- SpecAugment
+@dataclass
+class SpecAugmentConfig:
+    """Frequency and time masking (Park et al. 2019, "SpecAugment", section 2); training only."""
+
+    freq_masks: int = 2  # number of frequency masks
+    freq_width: int = 6  # each masks up to this many mel bins
+    time_masks: int = 2  # number of time masks
+    time_width: float = 0.05  # each masks up to this fraction of the frames
+    time_width_max: int = 20  # ... and never more than this many frames
+
+    def __post_init__(self):
+        if min(self.freq_masks, self.freq_width, self.time_masks, self.time_width_max) < 0 or self.time_width < 0:
+            raise ValueError("SpecAugment mask counts and widths must be >= 0")
+
+
+def spec_augment(feats: Tensor, cfg: SpecAugmentConfig, generator: torch.Generator | None = None) -> Tensor:
+    """Zero random bands of mel bins and random spans of frames of one utterance (T, M) -> (T, M).
+
+    Zero is the normalised mean, so a masked region reads as "average sound", not silence.
+    """
+    T, M = feats.shape
+    out = feats.clone()
+
+    def draw(high: int) -> int:
+        return int(torch.randint(0, max(high, 0) + 1, (1,), generator=generator))
+
+    for _ in range(cfg.freq_masks):
+        w = draw(min(cfg.freq_width, M))
+        f0 = draw(M - w)
+        out[:, f0:f0 + w] = 0.0
+    limit = min(cfg.time_width_max, int(math.floor(cfg.time_width * T)))
+    for _ in range(cfg.time_masks):
+        w = draw(limit)
+        t0 = draw(T - w)
+        out[t0:t0 + w] = 0.0
+    return out

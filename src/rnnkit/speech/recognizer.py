@@ -1,0 +1,269 @@
+"""``SpeechRecognizer``: fit an RNN + CTC model on (audio, transcript) pairs, transcribe, stream, evaluate, save.
+
+Example:
+    >>> rec = SpeechRecognizer(features=FeatureConfig(sample_rate=8000), train=TrainConfig(max_epochs=30))
+    >>> rec.fit([("0_george_5.wav", "zero"), ("1_george_5.wav", "one"), ...])     # doctest: +SKIP
+    >>> rec.transcribe("0_theo_0.wav")                                           # 'zero'
+    >>> rec.evaluate(test_pairs)                                                 # {'wer': ..., 'cer': ...}
+    >>> rec.save("digits-model"); SpeechRecognizer.load("digits-model")
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from rnnkit.speech import data as D
+from rnnkit.speech.alphabet import Alphabet, ctc_min_frames, normalize_text
+from rnnkit.speech.decode import DecoderConfig, Lexicon, decode
+from rnnkit.speech.features import FeatureConfig, SpecAugmentConfig, normalize, spec_augment
+from rnnkit.speech.lm import build_lm
+from rnnkit.speech.model import AcousticModel, ModelConfig, ctc_loss
+from rnnkit.train import SampleBatches, TrainConfig, Trainer, load_model_folder, save_model_folder
+
+
+def default_train_config() -> TrainConfig:
+    """CTC from scratch likes a high peak learning rate with warm-up and a cosine decay."""
+    return TrainConfig(max_epochs=40, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0, schedule="cosine")
+
+
+class SpeechRecognizer:
+    """Speech to text with a recurrent acoustic model trained by CTC.
+
+    Args:
+        features: log-mel settings (sample rate, mel bins, normalisation). With a unidirectional model and no
+            explicit features, normalisation defaults to "causal" so streaming equals whole-utterance decoding.
+        model: acoustic model shape (subsampling, cell, layers, directions).
+        decoder: greedy or beam search, optional n-gram LM and lexicon from the training transcripts.
+        augment: SpecAugment settings for training; None turns it off.
+        train: the training loop's budget and optimiser (see :class:`rnnkit.train.TrainConfig`).
+        batch_size: utterances per batch (batches group utterances of similar length).
+        valid_fraction: share of the training pairs held out to pick the best epoch (0 = none).
+        verbose: print notes (resampling, skipped samples) to stderr.
+
+    Attributes (after fit):
+        alphabet_, model_, stats_ (feature mean / std), lm_, lexicon_, fit_result_, skipped_ (names of samples
+        whose audio is too short for their transcript), notes_.
+    """
+
+    def __init__(self, features: FeatureConfig | None = None, model: ModelConfig | None = None,
+                 decoder: DecoderConfig | None = None, augment: SpecAugmentConfig | None = SpecAugmentConfig(),
+                 train: TrainConfig | None = None, batch_size: int = 32, valid_fraction: float = 0.1,
+                 verbose: bool = True):
+        self.model_config = model or ModelConfig()
+        if features is None:
+            features = FeatureConfig(normalize="utterance" if self.model_config.bidirectional else "causal")
+        self.features = features
+        self.decoder = decoder or DecoderConfig()
+        self.augment = augment
+        self.train = train or default_train_config()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if not 0.0 <= valid_fraction < 1.0:
+            raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
+        self.batch_size, self.valid_fraction, self.verbose = batch_size, valid_fraction, verbose
+
+    # ------------------------------------------------------------------------------------------------- fit
+    def fit(self, pairs, valid=None, sample_rate: int | None = None) -> SpeechRecognizer:
+        """Train on ``pairs`` of (wav path or waveform, transcript); waveforms need ``sample_rate``.
+
+        Empty transcripts are kept (they teach silence). Samples whose audio is too short for their transcript
+        (fewer output frames than characters plus repeats) are skipped, counted in ``skipped_`` and reported.
+        """
+        self.notes_: list[str] = []
+        utts = D.prepare(pairs, self.features, sample_rate, self.notes_)
+        valid_utts = D.prepare(valid, self.features, sample_rate, self.notes_) if valid is not None else None
+        texts = [normalize_text(u.text) for u in utts]
+        if not any(texts):
+            raise ValueError("every transcript is empty: give at least one pair with a non-empty transcript")
+        self.alphabet_ = Alphabet.from_transcripts(texts)
+        self.stats_ = D.feature_stats(utts)
+        self.transcripts_ = texts
+        self._build_decoding()
+        if valid_utts is None and self.valid_fraction > 0 and len(utts) >= 10:
+            idx = list(range(len(utts)))
+            random.Random(self.train.seed).shuffle(idx)
+            n_val = max(1, int(round(self.valid_fraction * len(utts))))
+            valid_utts, utts = [utts[i] for i in idx[:n_val]], [utts[i] for i in idx[n_val:]]
+        cfg = ModelConfig.from_dict({**self.model_config.to_dict(), "n_mels": self.features.n_mels,
+                                     "vocab_size": len(self.alphabet_)})
+        probe = AcousticModel(cfg)
+        utts, self.skipped_ = self._label(utts, probe)
+        valid_utts = self._label(valid_utts, probe)[0] if valid_utts else None
+        self._report(f"training on {len(utts)} utterances"
+                     + (f", validating on {len(valid_utts)}" if valid_utts else "")
+                     + f"; alphabet {''.join(self.alphabet_.chars)!r}")
+        if not utts:
+            raise ValueError("no trainable sample left: every sample's audio is too short for its transcript")
+        torch.manual_seed(self.train.seed)
+        self.model_ = AcousticModel(cfg)
+        batches = SampleBatches(utts, self.batch_size, D.collate, seed=self.train.seed,
+                                length=lambda u: u.feats.shape[0])
+        vbatches = (SampleBatches(valid_utts, self.batch_size, D.collate, shuffle=False,
+                                  length=lambda u: u.feats.shape[0]) if valid_utts else None)
+        gen = torch.Generator().manual_seed(self.train.seed)
+        self.batch_skips_ = 0
+
+        def loss_fn(model, batch):
+            feats, lengths, labels = batch
+            if model.training and self.augment is not None:
+                feats = torch.stack([spec_augment(f, self.augment, gen) for f in feats.cpu()]).to(feats.device)
+                feats = feats * (torch.arange(feats.shape[1]) < lengths[:, None]).unsqueeze(-1).to(feats)
+            loss, skipped = ctc_loss(model, feats, lengths, labels)
+            self.batch_skips_ += skipped
+            return loss
+
+        self.fit_result_ = Trainer(self.train).fit(self.model_, batches, valid=vbatches, loss_fn=loss_fn)
+        self.model_.eval()
+        self.device_ = next(self.model_.parameters()).device
+        return self
+
+    def _label(self, utts: list[D.Utterance], model: AcousticModel) -> tuple[list[D.Utterance], list[str]]:
+        """Normalise features, encode transcripts, and drop samples too short for their labels (reported)."""
+        kept, skipped = [], []
+        for u in utts:
+            u.feats = normalize(u.logmel, self.features, self.stats_)
+            u.labels = self.alphabet_.encode(u.text) if not self.alphabet_.unknown(u.text) else None
+            if u.labels is None:
+                skipped.append(f"{u.name} (characters {self.alphabet_.unknown(u.text)} not in the alphabet)")
+                continue
+            frames = int(model.output_lengths(torch.tensor([u.feats.shape[0]]))[0])
+            need = ctc_min_frames(u.labels)
+            if frames < need:
+                skipped.append(f"{u.name} ({frames} output frames < {need} needed for {normalize_text(u.text)!r})")
+                continue
+            kept.append(u)
+        if skipped:
+            self._report(f"skipped {len(skipped)} of {len(utts)} samples whose audio is too short for their "
+                         f"transcript, e.g. {skipped[0]}")
+        return kept, skipped
+
+    def _build_decoding(self) -> None:
+        d = self.decoder
+        self.lm_ = build_lm(d.lm, d.lm_order, self.transcripts_)
+        words = {w for t in self.transcripts_ for w in t.split()}
+        self.lexicon_ = Lexicon(words) if d.lexicon else None
+
+    def _report(self, msg: str) -> None:
+        if self.verbose:
+            print(msg, file=sys.stderr)
+
+    # ----------------------------------------------------------------------------------------- inference
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ValueError("this SpeechRecognizer is not fitted yet: call fit(pairs) or SpeechRecognizer.load(dir)")
+
+    def featurize(self, source, sample_rate: int | None = None, notes: list[str] | None = None,
+                  name: str = "waveform") -> Tensor:
+        """Audio (path or waveform) -> normalised features (T, n_mels), resampled to the model's rate if needed."""
+        self._check_fitted()
+        from rnnkit.speech.audio import load_audio
+        from rnnkit.speech.features import log_mel
+
+        wav = load_audio(source, self.features.sample_rate, sample_rate, name=name, notes=notes)
+        return normalize(log_mel(wav, self.features), self.features, self.stats_)
+
+    @torch.no_grad()
+    def log_probs(self, feats: list[Tensor]) -> list[Tensor]:
+        """Per-utterance (T', V) log-probabilities, computed in batches of similar length."""
+        self._check_fitted()
+        self.model_.eval()
+        out: list[Tensor | None] = [None] * len(feats)
+        for idx in D.length_batches([f.shape[0] for f in feats], self.batch_size):
+            x, lengths = D.pad([feats[i] for i in idx])
+            lp, out_len = self.model_(x.to(self.device_), lengths)  # (B, T', V)
+            for j, i in enumerate(idx):
+                out[i] = lp[j, : int(out_len[j])].cpu()
+        return out
+
+    def decode(self, log_probs: Tensor) -> str:
+        """(T', V) log-probabilities -> text with this recognizer's decoder settings."""
+        return decode(log_probs, self.alphabet_, self.decoder, self.lm_, self.lexicon_)
+
+    def transcribe(self, audio, sample_rate: int | None = None) -> str | list[str]:
+        """Text of one wav path / waveform, or a list of texts for a list of them (batched by length).
+
+        Args:
+            audio: a wav path, a 1-D waveform, or a list of these.
+            sample_rate: rate of waveform inputs; other rates than the model's are resampled (with a note).
+        """
+        self._check_fitted()
+        single = isinstance(audio, (str, os.PathLike)) or (hasattr(audio, "shape") and len(audio.shape) == 1)
+        items = [audio] if single else list(audio)
+        notes: list[str] = []
+        feats = [self.featurize(a, sample_rate, notes, name=f"audio[{i}]") for i, a in enumerate(items)]
+        for note in D.summarize_notes(notes):
+            self._report(note)
+        texts = [self.decode(lp) for lp in self.log_probs(feats)]
+        return texts[0] if single else texts
+
+    def stream(self, sample_rate: int | None = None):
+        """A streaming transcriber: ``s.accept(samples) -> partial text``, ``s.finish() -> text``.
+
+        Needs a unidirectional model with causal normalisation (``ModelConfig(bidirectional=False)``).
+        """
+        from rnnkit.speech.streaming import Stream
+
+        self._check_fitted()
+        return Stream(self, sample_rate)
+
+    def evaluate(self, pairs, sample_rate: int | None = None) -> dict[str, float]:
+        """Word and character error rates (jiwer) over ``pairs`` of (audio, reference transcript).
+
+        Returns:
+            ``{"wer", "cer", "sentence_accuracy", "n"}``; utterances with an empty reference are left out of the
+            rates (jiwer cannot score them) and counted in ``"n_empty_refs"``.
+        """
+        import jiwer
+
+        self._check_fitted()
+        pairs = list(pairs)
+        refs = [normalize_text(D._split_pair(p, i)[1] or "") for i, p in enumerate(pairs)]
+        hyps = self.transcribe([D._split_pair(p, i)[0] for i, p in enumerate(pairs)], sample_rate)
+        scored = [(r, h) for r, h in zip(refs, hyps) if r]
+        if not scored:
+            raise ValueError("evaluate needs at least one pair with a non-empty reference transcript")
+        r, h = zip(*scored)
+        return {"wer": float(jiwer.wer(list(r), list(h))), "cer": float(jiwer.cer(list(r), list(h))),
+                "sentence_accuracy": sum(a == b for a, b in scored) / len(scored), "n": float(len(scored)),
+                "n_empty_refs": float(len(refs) - len(scored))}
+
+    # ------------------------------------------------------------------------------------------ save / load
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a model folder: config.json (features, model, decoder, alphabet, statistics) + weights +
+        transcripts.txt (to rebuild the n-gram LM and lexicon)."""
+        self._check_fitted()
+        config = {"task": "speech", "features": self.features.to_dict(), "model": self.model_.config.to_dict(),
+                  "decoder": self.decoder.to_dict(), "alphabet": self.alphabet_.to_list(),
+                  "stats": {"mean": self.stats_[0].tolist(), "std": self.stats_[1].tolist()},
+                  "batch_size": self.batch_size}
+        save_model_folder(path, self.model_.state_dict(), config,
+                          extra={"transcripts.txt": "\n".join(self.transcripts_) + "\n"})
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "cpu") -> SpeechRecognizer:
+        """Rebuild a recognizer from :meth:`save`'s folder."""
+        config, state = load_model_folder(path, required=("transcripts.txt",))
+        if config.get("task") != "speech":
+            raise ValueError(f"{path} is not a speech model folder (config.json task={config.get('task')!r})")
+        rec = cls(FeatureConfig.from_dict(config["features"]), ModelConfig.from_dict(config["model"]),
+                  DecoderConfig.from_dict(config["decoder"]), batch_size=config.get("batch_size", 32))
+        rec.alphabet_ = Alphabet(config["alphabet"])
+        rec.stats_ = (torch.tensor(config["stats"]["mean"]), torch.tensor(config["stats"]["std"]))
+        rec.transcripts_ = Path(path, "transcripts.txt").read_text().splitlines()
+        rec._build_decoding()
+        rec.model_ = AcousticModel(rec.model_config)
+        rec.model_.load_state_dict(state)
+        rec.model_.to(device).eval()
+        rec.device_ = torch.device(device)
+        return rec
+
+    def __repr__(self) -> str:
+        return (f"SpeechRecognizer(features={self.features}, model={self.model_config}, decoder={self.decoder}, "
+                f"fitted={hasattr(self, 'model_')})")

@@ -1,0 +1,120 @@
+"""Wav reading (PCM widths, stereo, bad files) and resampling."""
+
+from __future__ import annotations
+
+import math
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.speech.audio import load_audio, read_wav, resample, write_wav
+
+
+def _write_pcm(path, data: np.ndarray, width: int, channels: int = 1, rate: int = 8000):
+    """Write integer samples (N, C) or (N,) with the given byte width, little endian."""
+    data = data.reshape(-1, channels)
+    if width == 3:
+        ints = data.astype(np.int32).reshape(-1)
+        raw = np.stack([(ints >> s) & 0xFF for s in (0, 8, 16)], 1).astype(np.uint8).tobytes()
+    else:
+        raw = data.astype({1: np.uint8, 2: "<i2", 4: "<i4"}[width]).tobytes()
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        w.writeframes(raw)
+
+
+@pytest.mark.parametrize("width, full", [(1, 128), (2, 32768), (3, 8388608), (4, 2147483648)])
+def test_read_pcm_widths(tmp_path, width, full):
+    x = np.array([0.0, 0.5, -0.5, 0.25, -1.0])
+    ints = np.round(x * full).clip(-full, full - 1)
+    if width == 1:
+        ints = ints + 128
+    p = tmp_path / f"w{width}.wav"
+    _write_pcm(p, ints, width)
+    wav, sr = read_wav(p)
+    assert sr == 8000 and wav.dtype == torch.float32 and wav.shape == (5,)
+    np.testing.assert_allclose(wav.numpy(), x, atol=1.0 / 127)
+
+
+def test_stereo_is_mixed_to_mono(tmp_path):
+    left, right = np.array([1000, 2000, -4000]), np.array([3000, 0, 4000])
+    p = tmp_path / "st.wav"
+    _write_pcm(p, np.stack([left, right], 1), 2, channels=2)
+    wav, _ = read_wav(p)
+    np.testing.assert_allclose(wav.numpy(), (left + right) / 2 / 32768, atol=1e-6)
+
+
+def test_write_then_read_round_trip(tmp_path):
+    x = np.sin(np.linspace(0, 20, 800)).astype(np.float32) * 0.5
+    write_wav(tmp_path / "a.wav", x, 16000)
+    wav, sr = read_wav(tmp_path / "a.wav")
+    assert sr == 16000
+    np.testing.assert_allclose(wav.numpy(), x, atol=1e-4)
+
+
+def test_not_a_wav_names_the_file(tmp_path):
+    p = tmp_path / "notes.wav"
+    p.write_text("this is text, not audio")
+    with pytest.raises(ValueError, match=r"notes\.wav is not a readable PCM wav file"):
+        read_wav(p)
+
+
+def test_empty_wav_names_the_file(tmp_path):
+    p = tmp_path / "empty.wav"
+    _write_pcm(p, np.zeros(0), 2)
+    with pytest.raises(ValueError, match=r"empty\.wav holds no audio samples \(empty wav\)"):
+        read_wav(p)
+
+
+def test_zero_byte_file_names_the_file(tmp_path):
+    p = tmp_path / "zero.wav"
+    p.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"zero\.wav is not a readable PCM wav file"):
+        read_wav(p)
+
+
+def test_truncated_wav_is_corrupt(tmp_path):
+    p = tmp_path / "cut.wav"
+    _write_pcm(p, np.arange(1000), 2)
+    p.write_bytes(p.read_bytes()[:-501])  # cut mid-frame and short of the promised frame count
+    with pytest.raises(ValueError, match=r"cut\.wav is corrupt"):
+        read_wav(p)
+
+
+def test_missing_file():
+    with pytest.raises(OSError, match="does not exist"):
+        read_wav("no/such/file.wav")
+
+
+@pytest.mark.parametrize("orig, new", [(8000, 16000), (16000, 8000), (22050, 16000)])
+def test_resample_keeps_a_sine(orig, new):
+    f = 440.0
+    t = torch.arange(orig, dtype=torch.float64) / orig  # 1 s
+    y = resample(torch.sin(2 * math.pi * f * t).float(), orig, new)
+    assert y.shape == (new,)
+    ref = torch.sin(2 * math.pi * f * torch.arange(new, dtype=torch.float64) / new).float()
+    mid = slice(new // 10, -new // 10)  # away from the edges
+    assert (y[mid] - ref[mid]).abs().max() < 2e-3
+
+
+def test_resample_removes_what_the_new_rate_cannot_hold():
+    t = torch.arange(16000, dtype=torch.float64) / 16000
+    y = resample(torch.sin(2 * math.pi * 6000 * t).float(), 16000, 8000)  # 6 kHz > new Nyquist 4 kHz
+    assert y[800:-800].abs().max() < 0.02
+
+
+def test_load_audio_resamples_with_a_note(tmp_path):
+    write_wav(tmp_path / "a.wav", np.zeros(1600, np.float32) + 0.1, 16000)
+    notes = []
+    wav = load_audio(tmp_path / "a.wav", 8000, notes=notes)
+    assert wav.shape == (800,)
+    assert notes == [f"note: {tmp_path / 'a.wav'} is 16000 Hz; resampled to the model's 8000 Hz"]
+
+
+def test_array_needs_its_rate():
+    with pytest.raises(ValueError, match=r"waveform: an array input needs its sample_rate=\.\.\."):
+        load_audio(np.zeros(100), 8000)
