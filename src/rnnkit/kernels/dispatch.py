@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-BACKENDS = ("auto", "reference", "torch")
+BACKENDS = ("auto", "reference", "torch", "triton")
 
 
 def check_backend_name(backend: str) -> str:
@@ -30,12 +30,31 @@ def torch_unavailable_reason(cells: Sequence[nn.Module], x: Tensor) -> str | Non
     return None
 
 
-def resolve_backend(requested: str, cells: Sequence[nn.Module], x: Tensor) -> str:
-    """Return ``"reference"`` or ``"torch"`` for this call.
+def triton_unavailable_reason(cells: Sequence[nn.Module], x: Tensor) -> str | None:
+    """Why the ``triton`` backend cannot run these cells on ``x`` (not installed, no CUDA, cell), or ``None``."""
+    from rnnkit.kernels.triton_backend import unavailable_reason
 
-    ``auto`` prefers ``torch`` (fused kernels are faster at every size measured in benchmarks/core.py) and falls
-    back to ``reference`` quietly; an explicit ``torch`` that cannot run raises ValueError with the reason.
+    return unavailable_reason(cells, x)
+
+
+def resolve_backend(requested: str, cells: Sequence[nn.Module], x: Tensor) -> str:
+    """Return ``"reference"``, ``"torch"`` or ``"triton"`` for this call.
+
+    ``auto`` picks ``triton`` only on CUDA where the fused Triton kernels are expected to beat cuDNN
+    (:func:`rnnkit.kernels.triton_backend.preferred`), else prefers ``torch`` (fused kernels are faster at every
+    size measured in benchmarks/core.py) and falls back to ``reference`` quietly; an explicit ``torch`` or
+    ``triton`` that cannot run raises ValueError with the reason.
     """
+    if requested == "triton":
+        reason = triton_unavailable_reason(cells, x)
+        if reason is not None:
+            raise ValueError(f"backend='triton' cannot run: {reason}")
+        return "triton"
+    if requested == "auto" and x.device.type == "cuda":
+        from rnnkit.kernels.triton_backend import preferred
+
+        if preferred(cells, x):
+            return "triton"
     reason = torch_unavailable_reason(cells, x)
     if requested == "auto":
         return "torch" if reason is None else "reference"

@@ -65,7 +65,7 @@ class Recurrent(nn.Module):
         num_layers: L, stacked layers; layer k > 0 reads the D*H outputs of layer k-1.
         bidirectional: run a reverse-time copy of each layer and concatenate outputs (D = 2).
         dropout: dropout on the outputs of every layer except the last (torch.nn semantics).
-        backend: ``"auto" | "reference" | "torch"``; see :mod:`rnnkit.kernels`.
+        backend: ``"auto" | "reference" | "torch" | "triton"``; see :mod:`rnnkit.kernels`.
 
     Shape:
         - x: (B, T, F), batch first always.
@@ -169,7 +169,12 @@ class Recurrent(nn.Module):
                 cell = self.cells[k]
                 s = tuple(f[k] for f in fields)  # per field (B, H)
                 seq = reverse_padded(inp, lengths) if d == 1 else inp
-                y, s = cell.scan(seq, s, mask) if use_scan else run_cell(cell, seq, s, mask)
+                if backend == "triton":
+                    from rnnkit.kernels.triton_backend import run_cell_triton
+
+                    y, s = run_cell_triton(cell, seq, s, mask, strict=self.backend == "triton")
+                else:
+                    y, s = cell.scan(seq, s, mask) if use_scan else run_cell(cell, seq, s, mask)
                 outs.append(reverse_padded(y, lengths) if d == 1 else y)
                 finals.append(s)
             inp = torch.cat(outs, -1) if D == 2 else outs[0]  # D x (B, T, H) -> (B, T, D*H)
