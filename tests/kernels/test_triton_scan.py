@@ -39,10 +39,10 @@ def _check(kind, B, T, H, lengths, block_t, dtype, device, rtol):
 
 
 @pytest.mark.parametrize("kind", ["mingru", "minlstm"])
-@pytest.mark.parametrize("lengths,block_t", [(None, None), ([20, 7, 13], 16)])
+@pytest.mark.parametrize("lengths,block_t", [(None, None), ([20, 7], 16)])
 def test_scan_matches_log_space_scan_fp32(kind, lengths, block_t):
     # block_t=16 < T=20: two tiles, so the carry between tiles is tested in both directions.
-    _check(kind, 3, 20, 24, lengths, block_t, torch.float32, DEVICE, 1e-4)
+    _check(kind, 2, 20, 24, lengths, block_t, torch.float32, DEVICE, 1e-4)
 
 
 def test_scan_bf16_close_to_reference():
