@@ -195,12 +195,16 @@ class SpeechRecognizer:
         self._check_fitted()
         single = isinstance(audio, (str, os.PathLike)) or (hasattr(audio, "shape") and len(audio.shape) == 1)
         items = [audio] if single else list(audio)
+        texts = self._transcribe([(a, sample_rate) for a in items])
+        return texts[0] if single else texts
+
+    def _transcribe(self, items: list[tuple]) -> list[str]:
+        """[(wav path or waveform, its sample rate or None)] -> texts; resampling notes reported once."""
         notes: list[str] = []
-        feats = [self.featurize(a, sample_rate, notes, name=f"audio[{i}]") for i, a in enumerate(items)]
+        feats = [self.featurize(a, rate, notes, name=f"audio[{i}]") for i, (a, rate) in enumerate(items)]
         for note in D.summarize_notes(notes):
             self._report(note)
-        texts = [self.decode(lp) for lp in self.log_probs(feats)]
-        return texts[0] if single else texts
+        return [self.decode(lp) for lp in self.log_probs(feats)]
 
     def stream(self, sample_rate: int | None = None):
         """A streaming transcriber: ``s.accept(samples) -> partial text``, ``s.finish() -> text``.
@@ -222,9 +226,9 @@ class SpeechRecognizer:
         import jiwer
 
         self._check_fitted()
-        pairs = list(pairs)
-        refs = [normalize_text(D._split_pair(p, i)[1] or "") for i, p in enumerate(pairs)]
-        hyps = self.transcribe([D._split_pair(p, i)[0] for i, p in enumerate(pairs)], sample_rate)
+        split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
+        refs = [normalize_text(text or "") for _, text, _ in split]
+        hyps = self._transcribe([(src, rate or sample_rate) for src, _, rate in split])
         scored = [(r, h) for r, h in zip(refs, hyps) if r]
         if not scored:
             raise ValueError("evaluate needs at least one pair with a non-empty reference transcript")

@@ -1,0 +1,121 @@
+"""SpeechRecognizer end to end on SYNTHETIC tone speech: fit, transcribe, batch invariance, stream, save / load, bad input."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer, write_wav
+from rnnkit.speech.synth import tone_utterance
+from rnnkit.train import TrainConfig
+
+
+def tone_pairs(n: int, seed: int) -> list[tuple[np.ndarray, str, int]]:
+    rng = random.Random(seed)
+    texts = [" ".join(rng.choice(["yes", "no"]) for _ in range(rng.randint(1, 3))) for _ in range(n)]
+    return [(tone_utterance(t, 8000, rng), t, 8000) for t in texts]
+
+
+def tiny(steps: int = 90, **kw) -> SpeechRecognizer:
+    return SpeechRecognizer(
+        FeatureConfig(sample_rate=8000, n_mels=20, normalize="causal"),
+        ModelConfig(hidden_size=32, num_layers=1, subsample=2, bidirectional=False, dropout=0.0),
+        train=TrainConfig(max_steps=steps, lr=1e-2, warmup_steps=5, clip_grad_norm=5.0, progress=False, seed=0),
+        batch_size=8, valid_fraction=0.0, augment=None, verbose=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> SpeechRecognizer:
+    torch.set_num_threads(1)
+    return tiny().fit(tone_pairs(48, seed=0))
+
+
+def test_learns_synthetic_tone_speech(fitted):
+    scores = fitted.evaluate(tone_pairs(12, seed=1))
+    assert set(scores) >= {"wer", "cer"}
+    assert scores["cer"] < 0.25  # chance (random characters) is far above 0.5
+    assert fitted.alphabet_.chars == [" ", "e", "n", "o", "s", "y"]
+
+
+def test_batched_equals_alone(fitted):
+    pairs = tone_pairs(5, seed=2)
+    wavs = [w for w, _, _ in pairs]
+    together = fitted.transcribe(wavs, sample_rate=8000)
+    alone = [fitted.transcribe(w, sample_rate=8000) for w in wavs]
+    assert together == alone
+    feats = [fitted.featurize(w, 8000) for w in wavs]
+    batched = fitted.log_probs(feats)
+    for f, lp in zip(feats, batched):
+        torch.testing.assert_close(fitted.log_probs([f])[0], lp, atol=1e-5, rtol=1e-4)
+
+
+def test_stream_final_text_equals_whole_utterance(fitted):
+    for wav, _, _ in tone_pairs(4, seed=3):
+        s = fitted.stream(sample_rate=8000)
+        partials = [s.accept(wav[i:i + 700]) for i in range(0, len(wav), 700)]
+        final = s.finish()
+        assert final == fitted.transcribe(wav, sample_rate=8000)
+        feats = fitted.featurize(wav, 8000)
+        torch.testing.assert_close(s.log_probs(), fitted.log_probs([feats])[0], atol=1e-4, rtol=1e-4)
+        assert len(partials) == -(-len(wav) // 700)
+        stats = s.stats()
+        assert stats["chunks"] == len(partials) + 1 and stats["rtf"] > 0 and stats["latency_ms_median"] > 0
+
+
+def test_beam_search_with_lm_and_lexicon_only_emits_known_words(fitted):
+    fitted.decoder = DecoderConfig(beam_size=8, lm="word", lm_order=2, lexicon=True)
+    fitted._build_decoding()
+    try:
+        for text in fitted.transcribe([w for w, _, _ in tone_pairs(6, seed=4)], sample_rate=8000):
+            assert set(text.split()) <= {"yes", "no"}
+    finally:
+        fitted.decoder = DecoderConfig()
+        fitted._build_decoding()
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    fitted.save(tmp_path / "m")
+    back = SpeechRecognizer.load(tmp_path / "m")
+    assert back.features == fitted.features and back.alphabet_.chars == fitted.alphabet_.chars
+    wav = tone_pairs(1, seed=5)[0][0]
+    assert back.transcribe(wav, sample_rate=8000) == fitted.transcribe(wav, sample_rate=8000)
+
+
+def test_other_sample_rate_is_resampled_with_a_note(fitted, tmp_path, capsys):
+    wav = tone_pairs(1, seed=6)[0][0]
+    up = torch.nn.functional.interpolate(torch.tensor(wav)[None, None], scale_factor=2, mode="linear")[0, 0]
+    write_wav(tmp_path / "u16k.wav", up.numpy(), 16000)
+    fitted.verbose = True
+    try:
+        fitted.transcribe(tmp_path / "u16k.wav")
+    finally:
+        fitted.verbose = False
+    assert "is 16000 Hz; resampled to the model's 8000 Hz" in capsys.readouterr().err
+
+
+def test_short_audio_is_skipped_and_reported_and_empty_transcripts_kept(capsys):
+    pairs = tone_pairs(12, seed=7)
+    pairs.append((np.zeros(80, np.float32), "yes no yes no yes", 8000))  # 2 frames for 17 characters
+    pairs.append((np.zeros(4000, np.float32), "", 8000))  # silence, empty transcript
+    rec = tiny(steps=2)
+    rec.verbose = True
+    rec.fit(pairs)
+    err = capsys.readouterr().err
+    assert len(rec.skipped_) == 1 and "pairs[12] (1 output frames < 17 needed for 'yes no yes no yes')" in rec.skipped_[0]
+    assert "skipped 1 of 14 samples whose audio is too short for their transcript" in err
+    assert "training on 13 utterances" in err
+
+
+def test_misuse_teaches(fitted):
+    with pytest.raises(ValueError, match=r"this SpeechRecognizer is not fitted yet: call fit\(pairs\)"):
+        tiny().transcribe(np.zeros(100), sample_rate=8000)
+    with pytest.raises(ValueError, match="every transcript is empty: give at least one pair with a non-empty"):
+        tiny().fit([(np.zeros(800, np.float32), "", 8000)])
+    with pytest.raises(ValueError, match=r"stream got sample_rate=16000 but the model runs at 8000 Hz"):
+        fitted.stream(sample_rate=16000)
+    s = fitted.stream()
+    with pytest.raises(ValueError, match=r"the stream received no samples; call accept\(samples\) before finish\(\)"):
+        s.finish()
