@@ -31,7 +31,8 @@ import report  # noqa: E402
 
 # run name -> (worker script, extra args, which interpreter, module that must import, label)
 RUNS = {
-    "rnnkit-default": ("run_rnnkit.py", ["--mode", "default"], "self", "rnnkit", "rnnkit default (SegRNN, early stop)"),
+    "rnnkit-default": ("run_rnnkit.py", ["--mode", "default"], "self", "rnnkit",
+                       "rnnkit default: Forecaster('segrnn'), early stop"),
     "rnnkit-lfl": ("run_rnnkit.py", ["--mode", "lfl"], "self", "rnnkit", "rnnkit like-for-like LSTM"),
     "torch": ("run_torch.py", [], "self", "torch", "raw PyTorch loop"),
     "torch-ftz": ("run_torch.py", ["--ftz"], "self", "torch", "raw PyTorch loop + flush-to-zero"),
