@@ -1,7 +1,9 @@
-"""Training run used by the kill -9 resume test: ``python resume_script.py OUT_DIR RESULT_DIR [SLEEP]``.
+"""Training run used by the kill -9 resume test: ``python resume_script.py OUT_DIR RESULT_DIR [SLEEP] [--wait]``.
 
 Trains a small 2-layer LSTM with dropout (so the random state matters) with resume=True, then writes the final
 (best) weights to RESULT_DIR. SLEEP seconds per batch slow the run down so the test can kill it mid-training.
+With --wait, the process warms up (imports), prints "ready" and waits for a line on stdin before training, so the
+test can overlap the slow start-up with other work.
 """
 
 from __future__ import annotations
@@ -48,4 +50,9 @@ def main(out_dir: str, result_dir: str, sleep: float) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0)
+    args = [a for a in sys.argv[1:] if a != "--wait"]
+    if "--wait" in sys.argv:
+        torch.optim.AdamW([torch.zeros(1, requires_grad=True)])  # the optimizer's first use imports a lot
+        print("ready", flush=True)
+        sys.stdin.readline()
+    main(args[0], args[1], float(args[2]) if len(args) > 2 else 0.0)

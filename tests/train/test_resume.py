@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,10 +22,10 @@ SCRIPT = Path(__file__).with_name("resume_script.py")
 MAX_STEPS = resume_script.MAX_STEPS
 
 
-def _run(out_dir: Path, result_dir: Path, sleep: float = 0.0) -> subprocess.Popen:
+def _run(out_dir: Path, result_dir: Path, sleep: float = 0.0, wait: bool = False) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, str(SCRIPT), str(out_dir), str(result_dir), str(sleep)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    args = [sys.executable, str(SCRIPT), str(out_dir), str(result_dir), str(sleep)] + (["--wait"] if wait else [])
+    return subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def _latest_step(out_dir: Path) -> int:
@@ -45,24 +46,33 @@ def _assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None
 
 
 def test_kill9_then_resume_is_bit_identical(tmp_path):
-    victim = _run(tmp_path / "run", tmp_path / "run_model", sleep=0.05)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and victim.poll() is None and _latest_step(tmp_path / "run") < 3:
-        time.sleep(0.02)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
-    killed_at = _latest_step(tmp_path / "run")
-    assert 3 <= killed_at < MAX_STEPS, f"the kill should land mid-training, landed after step {killed_at}"
-    assert not (tmp_path / "run_model").exists()
+    victim = _run(tmp_path / "run", tmp_path / "run_model", sleep=0.2)
+    resumed = _run(tmp_path / "run", tmp_path / "run_model", wait=True)  # starts up while the victim trains
 
-    resumed = _run(tmp_path / "run", tmp_path / "run_model")
+    def kill_after_step_3():
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and victim.poll() is None and _latest_step(tmp_path / "run") < 3:
+            time.sleep(0.02)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+
+    killer = threading.Thread(target=kill_after_step_3)
+    killer.start()
     # meanwhile, the uninterrupted reference run in this process (threads restored afterwards)
     threads = torch.get_num_threads()
     try:
         resume_script.main(str(tmp_path / "ref"), str(tmp_path / "ref_model"), 0.0)
     finally:
         torch.set_num_threads(threads)
-    _, err = resumed.communicate(timeout=120)
+    killer.join()
+    killed_at = _latest_step(tmp_path / "run")
+    assert 3 <= killed_at < MAX_STEPS, f"the kill should land mid-training, landed after step {killed_at}"
+    assert victim.returncode == -signal.SIGKILL and not (tmp_path / "run_model").exists()
+
+    assert resumed.stdout.readline().strip() == b"ready"
+    resumed.stdin.write(b"go\n")
+    resumed.stdin.flush()
+    _, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err.decode()
 
     _, ref_weights = load_model_folder(tmp_path / "ref_model")

@@ -1,0 +1,45 @@
+"""Learning-rate schedules: warm-up, cosine, constant and reduce-on-plateau give the expected rates."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rnnkit.train import Schedule, TrainConfig
+
+
+def test_warmup_then_cosine():
+    s = Schedule(TrainConfig(lr=1.0, warmup_steps=4, min_lr_ratio=0.1, schedule="cosine"), total_steps=14)
+    assert [s.lr(i) for i in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    assert s.lr(4) == pytest.approx(1.0)
+    assert s.lr(9) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.5)))  # half way: 0.55
+    assert s.lr(14) == pytest.approx(0.1) and s.lr(100) == pytest.approx(0.1)  # the floor, then it stays
+
+
+def test_constant_after_warmup():
+    s = Schedule(TrainConfig(lr=0.5, warmup_steps=2, schedule="constant"), total_steps=10)
+    assert [s.lr(i) for i in range(5)] == [0.25, 0.5, 0.5, 0.5, 0.5]
+
+
+def test_plateau_reduces_after_patience_and_respects_the_floor():
+    s = Schedule(TrainConfig(lr=1.0, schedule="plateau", plateau_patience=1, plateau_factor=0.5, min_lr_ratio=0.2),
+                 total_steps=None)
+    lrs = []
+    for value in [3.0, 2.0, 2.5, 2.5, 2.1, 2.2, 1.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]:
+        s.observe(value)
+        lrs.append(s.lr(10))
+    # two stalls in a row (patience 1) halve the rate; an improvement resets the count
+    assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2]
+    again = Schedule(s.config, None)
+    again.load_state_dict(s.state_dict())
+    assert again.lr(10) == s.lr(10) and again.state_dict() == s.state_dict()
+
+
+def test_plateau_in_max_mode():
+    s = Schedule(TrainConfig(lr=1.0, schedule="plateau", plateau_patience=0, mode="max"), total_steps=None)
+    for value in [0.1, 0.2, 0.3]:
+        s.observe(value)
+    assert s.lr(0) == 1.0
+    s.observe(0.25)
+    assert s.lr(0) == 0.5
