@@ -152,7 +152,7 @@ class Recurrent(nn.Module):
         fields = self._check_state(state, B, x)
         backend = resolve_backend(self.backend, self.cells, x)
         if backend == "torch" and not self.cells[0].parallel:
-            from rnnkit.kernels.torch_rnn import fused_forward
+            from rnnkit.kernels.torch_fast import fused_forward
 
             y, new = fused_forward(self.cells, x, fields, lengths, self.num_layers, self.bidirectional,
                                    self.dropout, self.training)
