@@ -12,6 +12,7 @@ Formats accepted by ``Forecaster.fit`` / ``predict`` / ``backtest``:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,16 +97,25 @@ def _from_numpy(arr: np.ndarray, time_col: str) -> pd.DataFrame:
     return df
 
 
+def _ticks(times: pd.Index) -> np.ndarray:
+    """Time values as int64: nanoseconds for dates (any stored resolution), the integers themselves otherwise."""
+    if isinstance(times, pd.DatetimeIndex):
+        return np.asarray(times.values.astype("datetime64[ns]").astype(np.int64))
+    return np.asarray(times, dtype=np.int64)
+
+
 def infer_freq(times: pd.Index) -> str | int | None:
     """The regular step of sorted ``times``: a pandas alias, an int, or None when it is irregular or too short."""
     if len(times) < 2:
         return None
     if isinstance(times, pd.DatetimeIndex):
         if len(times) >= 3:
-            f = pd.infer_freq(times)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                f = pd.infer_freq(times)
             if f is not None:
-                return f
-        steps = np.unique(np.diff(times.asi8))
+                return f if isinstance(f, str) else f.freqstr
+        steps = np.unique(np.diff(_ticks(times)))
         if len(steps) == 1:
             return pd.tseries.frequencies.to_offset(pd.Timedelta(int(steps[0]), "ns")).freqstr
         return None
@@ -116,14 +126,14 @@ def infer_freq(times: pd.Index) -> str | int | None:
 def _mode_step(times: pd.Index) -> str | int:
     """The most common step of ``times`` as a pandas alias (dates) or an int."""
     dt = isinstance(times, pd.DatetimeIndex)
-    d = np.diff(times.asi8 if dt else np.asarray(times))
+    d = np.diff(_ticks(times))
     vals, counts = np.unique(d, return_counts=True)
     step = vals[np.argmax(counts)]
     return pd.tseries.frequencies.to_offset(pd.Timedelta(int(step), "ns")).freqstr if dt else int(step)
 
 
 def _irregular_error(uid: str, times: pd.Index) -> ValueError:
-    d = np.diff(times.asi8 if isinstance(times, pd.DatetimeIndex) else np.asarray(times))
+    d = np.diff(_ticks(times))
     vals, counts = np.unique(d, return_counts=True)
     step = vals[np.argmax(counts)]
     k = int(np.argmax(d != step))

@@ -32,6 +32,7 @@ class NetConfig:
     segment_length: int = 24  # SegRNN: w, steps per segment
     cell: str = "gru"  # SegRNN: recurrent layer run over the segments
     decoder: str = "direct"  # recurrent models: "direct" or "autoregressive"
+    linear_skip: bool = True  # SegRNN: add a linear map from the history to the horizon (exact seasonal copies)
 
     def __post_init__(self):
         if self.model not in MODELS:

@@ -6,7 +6,7 @@ Section 3.2, parallel multi-step forecasting (PMF): each of the M = H / w output
 relative-position embedding and a channel (series) embedding; all M queries run one GRU step from the encoder's
 final state at once, and ``Linear(d, w)`` turns each output into a segment of the forecast.
 
-Covariates extend the paper: past and future covariates of a segment are flattened into its embedding input, future
+A linear skip and covariates extend the paper: past and future covariates of a segment are flattened into its embedding input, future
 covariates of each output segment and the static context are added to its query.
 """
 
@@ -37,6 +37,12 @@ class SegRNN(nn.Module):
         self.fut = nn.Linear(w * cfg.n_future, d) if cfg.n_future else None
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(d, w * cfg.outputs)
+        # Not in the paper: a zero-initialised linear path from the history to every output, so lags such as "the
+        # same hour one week earlier" reach the forecast exactly instead of through the recurrent state.
+        self.skip = nn.Linear(cfg.input_size, self.n_out * w * cfg.outputs) if cfg.linear_skip else None
+        if self.skip is not None:
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
 
     def _segments(self, x: Tensor, n: int) -> Tensor:
         """``x (B, T, C)`` -> ``(B, n, w * C)``, left-padding with the first step when T < n * w."""
@@ -63,4 +69,6 @@ class SegRNN(nn.Module):
             q = q + self.fut(f.reshape(B, M, w * cfg.n_future))
         h, _ = self.rnn(q.reshape(B * M, 1, -1), repeat_state(state, M))  # (B * M, 1, d), one step per query
         out = self.out(self.drop(h[:, 0])).view(B, M * w, cfg.outputs)  # (B, M * w, K)
+        if self.skip is not None:
+            out = out + self.skip(y).view(B, M * w, cfg.outputs)
         return out[:, :cfg.horizon if horizon is None else horizon]

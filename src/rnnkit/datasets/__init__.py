@@ -1,0 +1,1 @@
+"""Loaders for the built-in demo data and the standard benchmark file formats."""

@@ -1,0 +1,134 @@
+"""Forecaster end to end on tiny data: formats, predict, backtest, save / load, covariates and misuse messages."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.forecast.conftest import TINY, make_long
+
+from rnnkit.forecast import Forecaster
+
+
+def _err(msg: str):
+    return pytest.raises(ValueError, match=re.escape(msg))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df = make_long(covariates=True)
+    f = Forecaster("segrnn", quantiles=(0.1, 0.9), **TINY)
+    f.fit(df, past_covariates=["load"], future_covariates=["hour"], static_covariates=["size"])
+    return f, df
+
+
+def _future(df, h=4):
+    rows = []
+    for uid, g in df.groupby("unique_id"):
+        ds = pd.date_range(g.ds.max(), periods=h + 1, freq="h")[1:]
+        rows.append(pd.DataFrame({"unique_id": uid, "ds": ds, "hour": np.arange(h, dtype=float)}))
+    return pd.concat(rows)
+
+
+def test_predict_frame_with_quantiles_and_covariates(fitted):
+    f, df = fitted
+    fc = f.predict(future_covariates=_future(df))
+    assert list(fc.columns) == ["unique_id", "ds", "yhat", "yhat_q0.1", "yhat_q0.9"]
+    assert len(fc) == 8 and fc.ds.iloc[0] == df.ds.max() + pd.Timedelta("1h")
+    assert (fc["yhat_q0.1"] <= fc["yhat"]).all() and (fc["yhat"] <= fc["yhat_q0.9"]).all()
+    assert f.fit_result_.steps > 0 and f.net_config_.n_series == 2
+
+
+def test_future_covariates_must_reach_over_the_horizon(fitted):
+    f, df = fitted
+    with _err("this model uses future covariates ['hour']: pass future_covariates= a frame with columns "
+              "['unique_id', 'ds', 'hour'] for the 4 steps after each series' end"):
+        f.predict()
+    short = _future(df).groupby("unique_id").head(3)
+    with _err("future covariates of series 's0' do not reach over the horizon: no value at ds=2024-01-03T15:00:00 "
+              "(the forecast needs them up to ds=2024-01-03T15:00:00, horizon 4)"):
+        f.predict(future_covariates=short)
+
+
+def test_past_covariates_after_the_forecast_start_cannot_leak(fitted):
+    """Changing past covariates from row 40 on leaves every forecast that starts at row 40 unchanged."""
+    f, df = fitted
+    changed = df.copy()
+    changed.loc[changed.ds >= df.ds.iloc[40], "load"] += 100.0
+    a = f.backtest(df, start=40, stride=100).forecasts
+    b = f.backtest(changed, start=40, stride=100).forecasts
+    assert len(a) == 8
+    np.testing.assert_allclose(a.yhat, b.yhat)
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    f, df = fitted
+    f.save(tmp_path / "m")
+    g = Forecaster.load(tmp_path / "m")
+    fut = _future(df)
+    pd.testing.assert_frame_equal(f.predict(future_covariates=fut), g.predict(future_covariates=fut))
+    pd.testing.assert_frame_equal(f.predict(data=df.iloc[:50].copy(), future_covariates=_future(df.iloc[:50])),
+                                  g.predict(data=df.iloc[:50].copy(), future_covariates=_future(df.iloc[:50])))
+
+
+def test_backtest_metrics_match_their_definitions():
+    df = make_long(1, n=80).drop(columns="unique_id")
+    f = Forecaster("gru", season_length=6, **TINY).fit(df)
+    res = f.backtest(df, start=60, stride=2)
+    fc = res.forecasts
+    assert res.metrics["n_windows"] == len(res.windows) == 9  # starts 60, 62, ..., 76
+    assert res.metrics["mae"] == pytest.approx(np.mean(np.abs(fc.y - fc.yhat)), rel=1e-5)
+    y = df.y.to_numpy()
+    first = fc[fc.cutoff == fc.cutoff.iloc[0]]
+    np.testing.assert_allclose(first.naive, y[54:58], rtol=1e-6)  # seasonal naive: one period (6) earlier
+    scale = np.mean(np.abs(y[6:60] - y[:54]))
+    assert res.windows.mase.iloc[0] == pytest.approx(np.mean(np.abs(first.y - first.yhat)) / scale, rel=1e-4)
+    t = df.ds.iloc[60]
+    assert f.backtest(df, start=str(t), stride=2).metrics["mae"] == pytest.approx(res.metrics["mae"])
+
+
+def test_backtest_refit_trains_per_origin():
+    y = np.sin(np.arange(50) * np.pi / 3)
+    f = Forecaster("gru", **dict(TINY, epochs=1)).fit(y)
+    res = f.backtest(y, start=42, stride=4, refit=True)
+    assert res.metrics["n_windows"] == 2 and np.isfinite(res.metrics["mae"])
+
+
+@pytest.mark.parametrize("data", [
+    np.sin(np.arange(40.0)),
+    np.stack([np.sin(np.arange(40.0)), np.cos(np.arange(40.0))], 1),
+    pd.DataFrame({"ds": pd.date_range("2024", periods=40, freq="D"), "a": np.arange(40.0), "b": np.ones(40)}),
+])
+def test_every_input_format_fits_and_predicts(data):
+    f = Forecaster("lstm", **TINY).fit(data)
+    fc = f.predict()
+    assert len(fc) == 4 * len(f.series_ids_) and np.isfinite(fc.yhat).all()
+
+
+def test_autoregressive_forecasts_longer_horizons():
+    f = Forecaster("gru", decoder="autoregressive", **TINY).fit(np.sin(np.arange(40.0)))
+    assert len(f.predict(horizon=10)) == 10
+    g = Forecaster("gru", **TINY).fit(np.sin(np.arange(40.0)))
+    with _err("horizon 10 is longer than the trained horizon 4; refit with horizon=10, or use "
+              "decoder='autoregressive' for open horizons"):
+        g.predict(horizon=10)
+
+
+def test_misuse_messages(tmp_path, long_df):
+    with _err("horizon must be a positive integer, got 0"):
+        Forecaster(horizon=0)
+    with _err("this Forecaster is not fitted yet: call fit(data) first, or Forecaster.load(model_dir)"):
+        Forecaster().predict()
+    with _err("series 's0' has 60 points; fitting with input_size + horizon = 96 + 24 needs at least 120"):
+        Forecaster().fit(long_df)
+    f = Forecaster("gru", **TINY).fit(long_df)
+    with _err("series 's0' has 5 points; predicting with input_size = 12 needs at least 12"):
+        f.predict(data=long_df.groupby("unique_id").head(5))
+    with _err("no complete window has its forecast start at or after 58"):
+        f.backtest(long_df, start=58)
+    f.save(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").unlink()
+    with pytest.raises(ValueError, match="incomplete"):
+        Forecaster.load(tmp_path / "m")

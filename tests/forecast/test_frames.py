@@ -1,0 +1,116 @@
+"""Input formats and every bad input, with the exact message."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.forecast.conftest import make_long
+
+from rnnkit.forecast.frames import load_frame, to_frame
+
+
+def test_long_frame_splits_series(long_df):
+    s = load_frame(long_df)
+    assert s.ids == ["s0", "s1"] and s.freq == "h" and s.has_id
+    assert [len(v) for v in s.values] == [60, 60]
+    np.testing.assert_allclose(s.values[1], long_df[long_df.unique_id == "s1"].y.to_numpy(), rtol=1e-6)
+
+
+def test_long_frame_without_id_is_one_series(long_df):
+    s = load_frame(long_df[long_df.unique_id == "s0"].drop(columns="unique_id"))
+    assert len(s) == 1 and not s.has_id
+
+
+def test_wide_frame_one_series_per_column():
+    wide = pd.DataFrame({"ds": pd.date_range("2024", periods=30, freq="D"), "a": np.arange(30.0), "b": -np.arange(30.0)})
+    s = load_frame(wide)
+    assert s.ids == ["a", "b"] and s.freq == "D"
+    np.testing.assert_array_equal(s.values[1], -np.arange(30.0))
+
+
+def test_numpy_1d_and_2d_get_integer_time():
+    s1 = load_frame(np.arange(20.0))
+    assert len(s1) == 1 and s1.freq == 1 and list(s1.times[0][:3]) == [0, 1, 2]
+    s2 = load_frame(np.ones((20, 3)))
+    assert s2.ids == ["series_0", "series_1", "series_2"]
+
+
+def test_integer_ds_with_step():
+    df = pd.DataFrame({"ds": np.arange(0, 40, 5), "y": np.arange(8.0)})
+    assert load_frame(df).freq == 5
+
+
+def test_string_dates_are_parsed_and_unsorted_rows_sorted(long_df):
+    df = long_df.assign(ds=long_df.ds.astype(str)).sample(frac=1, random_state=0)
+    s = load_frame(df)
+    assert s.is_datetime and s.times[0].is_monotonic_increasing
+
+
+def test_covariates_and_round_trip():
+    df = make_long(covariates=True)
+    s = load_frame(df, past_covariates=["load"], future_covariates=["hour"], static_covariates=["size"])
+    assert s.past[0].shape == (60, 1) and s.future[0].shape == (60, 1) and s.static.tolist() == [[0.0], [1.0]]
+    back = to_frame(s)
+    assert list(back.columns) == ["unique_id", "ds", "y", "load", "hour", "size"]
+
+
+def _raises(msg: str, *args, **kwargs):
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        load_frame(*args, **kwargs)
+
+
+def test_missing_columns(long_df):
+    _raises("column(s) ['temp'] not found in data; columns are ['unique_id', 'ds', 'y']", long_df,
+            past_covariates=["temp"])
+    _raises("time column 'time' not found in data; columns are ['unique_id', 'ds', 'y'] (pass time_col=..., "
+            "CLI --time-col)", long_df, time_col="time")
+
+
+def test_unknown_columns(long_df):
+    _raises("column(s) ['extra'] are not used: declare them as past_covariates, future_covariates or "
+            "static_covariates, or drop them", long_df.assign(extra=1.0))
+
+
+def test_non_numeric_target(long_df):
+    df = long_df.astype({"y": object})
+    df.loc[3, "y"] = "abc"
+    _raises("target column 'y' must be numeric, got dtype object; found 'abc' at row 3", df)
+
+
+def test_nan_and_inf_say_where_and_offer_fill(long_df):
+    df = long_df.copy()
+    df.loc[5, "y"] = np.nan
+    df.loc[70, "y"] = np.inf
+    _raises("target series 's0' has 1 NaN/inf value(s), the first at ds=2024-01-01T05:00:00; clean them or pass "
+            "fill='ffill', 'interpolate' or 'zero' (CLI: --fill)", df)
+    s = load_frame(df, fill="interpolate")
+    assert np.isfinite(s.values[0]).all() and np.isfinite(s.values[1]).all()
+    assert s.values[0][5] == pytest.approx((s.values[0][4] + s.values[0][6]) / 2)
+
+
+def test_duplicate_timestamps(long_df):
+    df = pd.concat([long_df, long_df.iloc[[7]]])
+    _raises("duplicate timestamps in series 's0': ds=2024-01-01T07:00:00 appears 2 times", df)
+
+
+def test_irregular_timestamps_and_fill(long_df):
+    df = long_df.drop(index=[10])
+    _raises("irregular timestamps in series 's0': the usual step is 0 days 01:00:00 but the step after "
+            "ds=2024-01-01T09:00:00 is 0 days 02:00:00; reindex to a regular grid or pass fill=", df)
+    s = load_frame(df, fill="ffill")
+    assert len(s.values[0]) == 60 and s.values[0][10] == s.values[0][9]
+
+
+def test_different_frequencies():
+    a = make_long(1, freq="h")
+    b = make_long(1, freq="D").assign(unique_id="d")
+    _raises("series have different frequencies: 'd' is D, 's0' is h", pd.concat([a, b]))
+
+
+def test_bad_types():
+    _raises("data must be a pandas DataFrame (long or wide) or a numpy array, got list", [1, 2, 3])
+    _raises("a numpy array must be (T,) or (T, C), got shape (2, 2, 2)", np.zeros((2, 2, 2)))
+    _raises("fill must be None or one of ('ffill', 'interpolate', 'zero'), got 'mean'", np.zeros(5), fill="mean")

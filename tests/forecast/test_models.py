@@ -1,0 +1,101 @@
+"""The shared conformance test over every model name and decoder, and the covariate leakage guard."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rnnkit.forecast.models import MODELS, NetConfig
+from rnnkit.forecast.network import ForecastModel
+from rnnkit.forecast.probabilistic import OutputSpec
+
+B, L, H = 3, 12, 4
+
+
+def batch(cp=1, cf=1, cs=1, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return {"y": torch.randn(B, L, generator=g) * 5 + 20, "target": torch.randn(B, H, generator=g) + 20,
+            "past": torch.randn(B, L, cp, generator=g), "future": torch.randn(B, L + H, cf, generator=g),
+            "static": torch.randn(B, cs, generator=g), "sid": torch.tensor([1, 2, 0])}
+
+
+def model(name, decoder="direct", loss="mae", quantiles=(), **kw):
+    spec = OutputSpec(loss, quantiles)
+    cfg = NetConfig(model=name, input_size=L, horizon=H, hidden_size=8, outputs=spec.size, n_past=1, n_future=1,
+                    n_static=1, n_series=2, segment_length=5, decoder=decoder, **kw)
+    torch.manual_seed(0)
+    return ForecastModel(cfg, spec)
+
+
+CASES = [(m, "direct") for m in MODELS] + [(m, "autoregressive") for m in MODELS if m != "segrnn"]
+
+
+@pytest.mark.parametrize("name,decoder", CASES)
+def test_conformance(name, decoder):
+    """Shapes, finite gradients to every parameter, scale equivariance from the instance norm, eval determinism."""
+    net = model(name, decoder, "quantile", (0.1, 0.9))
+    b = batch()
+    loss = net.loss(b)
+    loss.backward()
+    assert torch.isfinite(loss)
+    no_grad = [n for n, p in net.named_parameters() if p.grad is None and "ids" not in n]
+    assert not no_grad, no_grad
+    net.eval()
+    out = net.predict_params(b)
+    assert out.shape == (B, H, 3) and torch.isfinite(out).all()
+    torch.testing.assert_close(net.predict_params(b), out)
+    scaled = dict(b, y=b["y"] * 10 + 3)  # RevIN: forecasts follow the history's affine map
+    torch.testing.assert_close(net.predict_params(scaled), out * 10 + 3, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("name,decoder", [("segrnn", "direct"), ("gru", "direct"), ("lstm", "autoregressive")])
+def test_future_covariates_over_the_horizon_are_used(name, decoder):
+    net = model(name, decoder).eval()
+    b = batch()
+    out = net.predict_params(b)
+    b2 = dict(b, past=b["past"].clone(), future=b["future"].clone())
+    b2["future"][:, L:] += 5.0
+    assert not torch.allclose(net.predict_params(b2), out)
+
+
+def test_gather_never_reads_past_covariates_after_the_window_end():
+    from tests.forecast.conftest import make_long
+
+    from rnnkit.forecast.frames import load_frame
+    from rnnkit.forecast.windows import FlatSeries, gather
+
+    s = load_frame(make_long(1, covariates=True).drop(columns=["size", "hour"]), past_covariates=["load"])
+    flat = FlatSeries.from_set(s)
+    b = gather(flat, torch.tensor([0]), torch.tensor([20]), L, H)
+    assert b["past"].shape == (1, L, 1)
+    torch.testing.assert_close(b["past"][0, :, 0], flat.past[8:20, 0])
+    torch.testing.assert_close(b["target"][0], flat.y[20:24])
+
+
+@pytest.mark.parametrize("loss", ["mae", "mse", "huber", "gaussian", "student_t"])
+def test_every_loss_trains(loss):
+    net = model("segrnn", loss=loss, quantiles=(0.1, 0.9) if loss in ("gaussian", "student_t") else ())
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    b = batch()
+    first = float(net.loss(b).detach())
+    for _ in range(15):
+        opt.zero_grad()
+        net.loss(b).backward()
+        opt.step()
+    assert float(net.loss(b).detach()) < first
+
+
+def test_autoregressive_rolls_past_the_trained_horizon():
+    net = model("gru", "autoregressive").eval()
+    b = batch()
+    b["future"] = torch.randn(B, L + 9, 1)
+    assert net.predict_params(b, horizon=9).shape == (B, 9, 1)
+
+
+def test_bad_config_messages():
+    with pytest.raises(ValueError, match=r"model must be one of \['segrnn', 'lstm'"):
+        NetConfig(model="transformer")
+    with pytest.raises(ValueError, match="horizon must be a positive integer, got 0"):
+        NetConfig(horizon=0)
+    with pytest.raises(ValueError, match="quantiles need loss='quantile', 'gaussian' or 'student_t', not 'mae'"):
+        OutputSpec("mae", (0.1,))
