@@ -116,8 +116,11 @@ def write_pointer(out_dir: Path, pointer: dict[str, str]) -> None:
 
 
 def save_checkpoint(out_dir: Path, model_state: dict[str, Tensor], optimizer_state: dict[str, Any],
-                    trainer_state: dict[str, Any], config: dict[str, Any], is_best: bool) -> str:
-    """Write one checkpoint folder, switch the pointer to it, delete folders no longer named. Returns its name."""
+                    trainer_state: dict[str, Any], config: dict[str, Any], best: str | None) -> str:
+    """Write one checkpoint folder, switch the pointer to it, delete folders no longer named. Returns its name.
+
+    ``best`` names the best checkpoint so far; None makes this new checkpoint the best.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     step = trainer_state["loop"]["step"]
@@ -132,11 +135,17 @@ def save_checkpoint(out_dir: Path, model_state: dict[str, Tensor], optimizer_sta
         "rng.safetensors": rng_tensors,
         "trainer.json": {**trainer_state, "rng": rng_scalars},
     })
-    old = read_pointer(out_dir) or {}
-    pointer = {"latest": name, "best": name if is_best or "best" not in old else old["best"]}
+    pointer = {"latest": name, "best": best or name}
     write_pointer(out_dir, pointer)
     cleanup(out_dir, keep=set(pointer.values()))
     return name
+
+
+def clear(out_dir: Path) -> None:
+    """Forget earlier checkpoints of ``out_dir`` (a fresh run): the pointer first, then the folders."""
+    (Path(out_dir) / POINTER).unlink(missing_ok=True)
+    if Path(out_dir).is_dir():
+        cleanup(out_dir, keep=set())
 
 
 def cleanup(out_dir: Path, keep: set[str]) -> None:

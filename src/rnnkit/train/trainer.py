@@ -26,7 +26,7 @@ from safetensors.torch import load_file
 from torch import Tensor
 
 from rnnkit.train.batches import iterate, to_device
-from rnnkit.train.checkpoint import load_checkpoint, read_pointer, save_checkpoint, set_rng_state
+from rnnkit.train.checkpoint import clear, load_checkpoint, read_pointer, save_checkpoint, set_rng_state
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.folders import WEIGHTS, plain_tensors
 from rnnkit.train.progress import MetricsLog, Progress
@@ -117,7 +117,7 @@ class Trainer:
         schedule = Schedule(c, min(horizons) if horizons else None)
         monitor = "train_loss" if c.monitor == "val_loss" and valid is None and eval_fn is None else c.monitor
         saved_config = {"train_config": c.to_dict(), "model_config": model_config}
-        loop, best_state, log = _Loop(), None, MetricsLog(out)
+        loop, best_state, best_name, log = _Loop(), None, None, MetricsLog(out)
 
         if resume and read_pointer(out) is not None:
             ckpt = load_checkpoint(out)
@@ -125,9 +125,12 @@ class Trainer:
             optimizer.load_state_dict(ckpt["optimizer"])
             loop = _Loop(**ckpt["trainer"]["loop"])
             schedule.load_state_dict(ckpt["trainer"]["schedule"])
-            best_state = load_file(str(out / read_pointer(out)["best"] / WEIGHTS))
+            best_name = read_pointer(out)["best"] if loop.best is not None else None
+            best_state = load_file(str(out / best_name / WEIGHTS)) if best_name else None
             set_rng_state(*ckpt["rng"])  # last: nothing may draw random numbers between here and the loop
-        else:
+        else:  # a fresh start forgets earlier checkpoints in out_dir
+            if out is not None:
+                clear(out)
             seed_everything(c.seed)
         log.reset(loop.history)
         progress = Progress(c.progress, schedule.total_steps)
@@ -161,10 +164,13 @@ class Trainer:
             checkpoint(is_best)
 
         def checkpoint(is_best: bool) -> None:
+            nonlocal best_name
             if out is not None:
                 loop.seconds = time.monotonic() - t0
                 state = {"loop": dataclasses.asdict(loop), "schedule": schedule.state_dict()}
-                save_checkpoint(out, model.state_dict(), optimizer.state_dict(), state, saved_config, is_best)
+                name = save_checkpoint(out, model.state_dict(), optimizer.state_dict(), state, saved_config,
+                                       best=None if is_best else best_name)
+                best_name = name if is_best else best_name
 
         model.train()
         stopped = self._stop_reason(loop, t0)
@@ -221,10 +227,9 @@ class Trainer:
         progress.close()
         if best_state is not None:
             model.load_state_dict(best_state)
-        pointer = read_pointer(out) if out is not None else None
         return FitResult(best_metric=loop.best, best_step=loop.best_step, steps=loop.step, epochs=loop.epoch,
                          stopped=stopped, history=list(loop.history), seconds=time.monotonic() - t0,
-                         monitor=monitor, best_checkpoint=out / pointer["best"] if pointer else None)
+                         monitor=monitor, best_checkpoint=out / best_name if best_name else None)
 
     def _stop_reason(self, loop: _Loop, t0: float) -> str | None:
         """Which budget (or early stopping) ends the run now, if any."""
