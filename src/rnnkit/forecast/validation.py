@@ -22,7 +22,7 @@ def season_for(freq: str | int) -> int:
     if not isinstance(freq, str):
         return 1
     off = pd.tseries.frequencies.to_offset(freq)
-    n, base = off.n, getattr(off, "rule_code", off.name).split("-")[0]
+    n, base = off.n, (off.rule_code if hasattr(off, "rule_code") else off.name).split("-")[0]
     if base in ("min", "T"):
         return max(1, 24 * 60 // n) if 24 * 60 % n == 0 else 1
     if base in ("h", "H"):

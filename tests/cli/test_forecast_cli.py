@@ -1,0 +1,82 @@
+"""`rnnkit forecast fit | predict | backtest` end to end on a tiny CSV, and the one-line error convention."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rnnkit.cli.app import main
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
+def csv(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = []
+    for uid in ("a", "b"):
+        t = np.arange(70)
+        rows.append(pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=70, freq="h"),
+                                  "y": np.sin(2 * np.pi * t / 6) + rng.normal(0, 0.1, 70)}))
+    path = tmp_path / "data.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+def run(args, capsys):
+    code = 0
+    try:
+        main(args)
+    except SystemExit as e:
+        code = e.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_fit_predict_backtest(csv, tmp_path, capsys):
+    model = tmp_path / "model"
+    code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--input-size", "12",
+                          "--model", "gru", "--out", str(model), "--epochs", "2", "--seed", "1",
+                          "--quantiles", "0.1,0.9", "--device", "cpu"], capsys)
+    assert code == 0, err
+    assert (model / "config.json").exists() and (model / "model.safetensors").exists()
+    fc_path, png = tmp_path / "fc.csv", tmp_path / "fc.png"
+    code, out, err = run(["forecast", "predict", "--model", str(model), "--data", str(csv), "--out", str(fc_path),
+                          "--plot", str(png)], capsys)
+    assert code == 0, err
+    fc = pd.read_csv(fc_path)
+    assert list(fc.columns) == ["unique_id", "ds", "yhat", "yhat_q0.1", "yhat_q0.9"] and len(fc) == 8
+    assert fc.ds.iloc[0] == "2024-01-03 22:00:00" and png.stat().st_size > 0
+    js = tmp_path / "m.json"
+    code, out, err = run(["forecast", "backtest", "--model", str(model), "--data", str(csv), "--start",
+                          "2024-01-03 10:00:00", "--stride", "2", "--json", str(js)], capsys)
+    assert code == 0, err
+    m = json.loads(js.read_text())
+    for k in ("mae", "mse", "smape", "mase", "naive_mae", "naive_mse", "naive_smape", "naive_mase"):
+        assert np.isfinite(m[k])
+    assert m["n_windows"] == 2 * 5  # starts at rows 58, 60, ..., 66 in each of 2 series
+    assert "seasonal naive" in out
+    code, _, err = run(["forecast", "backtest", "--model", str(model), "--data", str(csv), "--start", "58"], capsys)
+    assert code == 0, err
+
+
+def test_bad_input_is_one_error_line(csv, tmp_path, capsys):
+    code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "0", "--out", str(tmp_path / "m")],
+                         capsys)
+    assert code == 2 and err == "error: horizon must be a positive integer, got 0\n"
+    code, out, err = run(["forecast", "fit", "--data", str(csv), "--target", "load", "--horizon", "4",
+                          "--out", str(tmp_path / "m")], capsys)
+    assert code == 2 and err.startswith("error: column(s) ['load'] not found in data") and err.count("\n") == 1
+    code, out, err = run(["forecast", "predict", "--model", str(tmp_path / "none"), "--data", str(csv),
+                          "--out", str(tmp_path / "f.csv")], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
