@@ -7,7 +7,7 @@ import torch
 
 from rnnkit.kernels import BACKENDS, resolve_backend
 from rnnkit.kernels import triton_backend as tb
-from rnnkit.nn import LSTM, GRUCell, LayerNormLSTM, LSTMCell, MinGRUCell
+from rnnkit.nn import LSTM, RNN, GRUCell, LayerNormLSTM, LSTMCell, MinGRUCell
 from rnnkit.nn.recurrent import run_cell
 
 
@@ -37,9 +37,18 @@ def test_explicit_triton_with_unsupported_cell_or_dtype(monkeypatch):
     monkeypatch.setattr(tb, "triton_installed", lambda: True)
     monkeypatch.setenv("TRITON_INTERPRET", "1")
     with pytest.raises(ValueError) as err:
-        LayerNormLSTM(3, 4, backend="triton")(torch.randn(2, 5, 3))
-    assert str(err.value) == ("backend='triton' cannot run: LayerNormLSTMCell has no Triton kernel; supported "
-                              "cells: LSTMCell, GRUCell, MinGRUCell, MinLSTMCell")
+        RNN(3, 4, backend="triton")(torch.randn(2, 5, 3))
+    assert str(err.value) == ("backend='triton' cannot run: RNNCell has no Triton kernel; supported "
+                              "cells: LSTMCell, GRUCell, LayerNormLSTMCell, MinGRUCell, MinLSTMCell")
+    with pytest.raises(ValueError) as err:
+        LayerNormLSTM(3, 4, zoneout=0.1, backend="triton")(torch.randn(2, 5, 3))  # modules start in training
+    assert str(err.value) == ("backend='triton' cannot run: zoneout in training draws random masks, which the "
+                              "fused LayerNormLSTM kernel does not; use backend='reference' for training with "
+                              "zoneout (eval mode is supported)")
+    with pytest.raises(ValueError) as err:
+        LayerNormLSTM(3, 300, backend="triton")(torch.randn(2, 5, 3))
+    assert str(err.value) == ("backend='triton' cannot run: the fused LayerNormLSTM kernel takes hidden_size <= "
+                              "256 (one program holds a whole hidden vector for its layer norms), got 300")
     with pytest.raises(ValueError) as err:
         LSTM(3, 4, backend="triton").double()(torch.randn(2, 5, 3, dtype=torch.float64))
     assert str(err.value) == ("backend='triton' cannot run: the Triton kernels take float32, bfloat16 or float16 "

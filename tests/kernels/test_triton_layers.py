@@ -6,7 +6,7 @@ import pytest
 import torch
 from kernel_refs import DEVICE, assert_close, needs_triton
 
-from rnnkit.nn import GRU, LSTM, MinGRU, MinLSTM
+from rnnkit.nn import GRU, LSTM, LayerNormLSTM, MinGRU, MinLSTM
 
 pytestmark = needs_triton
 
@@ -39,6 +39,27 @@ def test_layer_triton_matches_reference(cls, layers, bidirectional):
         assert_close(a, b, 1e-4, f"grad {name}")
 
 
+@pytest.mark.parametrize("zoneout", [0.0, 0.25])
+def test_layernorm_lstm_triton_matches_reference(zoneout):
+    torch.manual_seed(0)
+    ref = LayerNormLSTM(3, 20, zoneout=zoneout, backend="reference").to(DEVICE)
+    fused = LayerNormLSTM(3, 20, zoneout=zoneout, backend="triton").to(DEVICE)
+    with torch.no_grad():
+        for p in ref.parameters():  # move the LN gains off 1 and the biases off 0 so every gradient counts
+            p.add_(0.3 * torch.randn_like(p))
+    fused.load_state_dict(ref.state_dict())
+    if zoneout:
+        ref.eval(), fused.eval()  # the kernel runs zoneout's deterministic (eval) form
+    x = torch.randn(3, 5, 3, device=DEVICE, requires_grad=True)
+    lengths = torch.tensor([5, 2, 4])
+    (y_f, s_f, g_f), (y_r, s_r, g_r) = _run(fused, x, lengths), _run(ref, x, lengths)
+    assert_close(y_f, y_r, 1e-4, "y")
+    for a, b in zip(s_f, s_r):
+        assert_close(a, b, 1e-4, "state")
+    for name, a, b in zip(["x"] + [n for n, _ in ref.named_parameters()], g_f, g_r):
+        assert_close(a, b, 1e-4, f"grad {name}")
+
+
 @pytest.mark.gpu
 def test_bf16_lstm_layer_gpu():
     torch.manual_seed(0)
@@ -50,3 +71,16 @@ def test_bf16_lstm_layer_gpu():
     y_f, _ = fused(x.bfloat16())
     assert y_f.dtype == torch.bfloat16
     assert_close(y_f.float(), y_r, 5e-2, "y")
+
+
+@pytest.mark.gpu
+def test_layernorm_lstm_at_real_size_gpu():
+    torch.manual_seed(0)
+    ref = LayerNormLSTM(64, 256, num_layers=2, backend="reference").cuda()
+    fused = LayerNormLSTM(64, 256, num_layers=2, backend="triton").cuda()
+    fused.load_state_dict(ref.state_dict())
+    x = torch.randn(64, 128, 64, device="cuda", requires_grad=True)
+    (y_f, _, g_f), (y_r, _, g_r) = _run(fused, x, None), _run(ref, x, None)
+    assert_close(y_f, y_r, 1e-4, "y")
+    for a, b in zip(g_f, g_r):
+        assert_close(a, b, 1e-3, "grad")

@@ -2,8 +2,9 @@
 
 This module imports no Triton at import time; the kernel modules are imported on first use, so rnnkit works
 without the optional ``triton`` extra. Supported cells: ``LSTMCell``, ``GRUCell`` (fused persistent recurrence,
-:mod:`rnnkit.kernels.triton_lstm` / :mod:`~rnnkit.kernels.triton_gru`) and ``MinGRUCell``, ``MinLSTMCell`` (fused
-scan, :mod:`rnnkit.kernels.triton_scan`), in fp32, bf16 and fp16.
+:mod:`rnnkit.kernels.triton_lstm` / :mod:`~rnnkit.kernels.triton_gru`), ``LayerNormLSTMCell`` (H <= 256, zoneout
+only in eval, :mod:`rnnkit.kernels.triton_lnlstm`) and ``MinGRUCell``, ``MinLSTMCell`` (fused scan,
+:mod:`rnnkit.kernels.triton_scan`), in fp32, bf16 and fp16.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-SUPPORTED_CELLS = ("LSTMCell", "GRUCell", "MinGRUCell", "MinLSTMCell")
+SUPPORTED_CELLS = ("LSTMCell", "GRUCell", "LayerNormLSTMCell", "MinGRUCell", "MinLSTMCell")
 _DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 _failed: set[str] = set()  # cell types whose kernels failed under "auto" in this process: auto skips them
 
@@ -41,6 +42,13 @@ def unavailable_reason(cells: Sequence[nn.Module], x: Tensor) -> str | None:
         name = type(c).__name__
         if name not in SUPPORTED_CELLS:
             return f"{name} has no Triton kernel; supported cells: {', '.join(SUPPORTED_CELLS)}"
+        if name == "LayerNormLSTMCell":
+            if c.hidden_size > 256:
+                return (f"the fused LayerNormLSTM kernel takes hidden_size <= 256 (one program holds a whole "
+                        f"hidden vector for its layer norms), got {c.hidden_size}")
+            if c.zoneout > 0 and c.training:
+                return ("zoneout in training draws random masks, which the fused LayerNormLSTM kernel does not; "
+                        "use backend='reference' for training with zoneout (eval mode is supported)")
     if x.dtype not in _DTYPES:
         return f"the Triton kernels take float32, bfloat16 or float16 input, got {x.dtype}"
     return None
@@ -57,7 +65,7 @@ def preferred(cells: Sequence[nn.Module], x: Tensor) -> bool:
     name = type(cells[0]).__name__
     if name in _failed:
         return False
-    if name in ("MinGRUCell", "MinLSTMCell"):
+    if name in ("MinGRUCell", "MinLSTMCell", "LayerNormLSTMCell"):  # no fused torch path at all / memory bound
         return True
     small = x.shape[0] <= 64 and cells[0].hidden_size <= 1024
     if name == "LSTMCell":  # cuDNN's persistent fp16 kernel is already fast; bf16 has none
@@ -110,6 +118,15 @@ def _run(cell: nn.Module, x: Tensor, state: tuple[Tensor, ...], mask: Tensor | N
 
         hs = gru_recurrence(gx, cell.weight_hh, cell.bias_hh, state[0], lengths)
         new = (hs[:, -1],)
+    elif name == "LayerNormLSTMCell":
+        from rnnkit.kernels.triton_lnlstm import lnlstm_recurrence
+
+        if cell.bias_hh is not None:
+            gx = gx + cell.bias_hh  # added after the recurrent LN: a plain shift of every gate
+        p = cell.zoneout if not cell.training else 0.0  # training with zoneout is refused by unavailable_reason
+        hs, cs = lnlstm_recurrence(gx, cell.weight_hh, cell.ln_hh.weight, cell.ln_c.weight, cell.ln_c.bias,
+                                   state[0], state[1], lengths, p, cell.ln_hh.eps)
+        new = (hs[:, -1], cs[:, -1])
     else:
         from rnnkit.kernels.triton_scan import min_scan
 

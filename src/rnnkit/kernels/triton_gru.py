@@ -70,6 +70,8 @@ def _gru_fwd(GX, W, BHH, LEN, HS, ACT, CNT, B, T, H, HB, ldw,
             tl.store(act + 3 * H, hn.to(ACT.dtype.element_ty), mask=m2)
         if NHB > 1 and not BLOCKDIAG:
             step_barrier(CNT + pb, (t + 1) * NHB)
+        else:
+            tl.debug_barrier()  # the next step's matmul reads values other threads of this program stored
 
 
 @triton.jit
@@ -122,6 +124,8 @@ def _gru_bwd(W, LEN, HS, ACT, DHS, DGX, DGH, DH0, CNT, B, T, H, HB, ldw,
         dpass = tl.where(live, dh * z, dh)
         if NHB > 1 and not BLOCKDIAG:
             step_barrier(CNT + pb, (tt + 1) * NHB)
+        else:
+            tl.debug_barrier()  # the next step's matmul reads values other threads of this program stored
     dh0 = _dh_from_dg(dpass, DGH, d_rows, rmask, W, j, H, HB, ldw, u, nl, nmask, 3, BK, BLOCKDIAG, PREC)
     tl.store(DH0 + rows[:, None] * H + u[None, :], dh0, mask=m2)
 

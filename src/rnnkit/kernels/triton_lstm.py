@@ -75,6 +75,8 @@ def _lstm_fwd(GX, W, LEN, HS, CS, ACT, CNT, B, T, H, HB, ldw,
             tl.store(act + 3 * H, o.to(ACT.dtype.element_ty), mask=m2)
         if NHB > 1 and not BLOCKDIAG:
             step_barrier(CNT + pb, (t + 1) * NHB)
+        else:
+            tl.debug_barrier()  # the next step's matmul reads values other threads of this program stored
 
 
 @triton.jit
@@ -136,6 +138,8 @@ def _lstm_bwd(W, LEN, HS, CS, ACT, DHS, DCS, DG, DH0, DC0, CNT, B, T, H, HB, ldw
         dpass = tl.where(live, zero, dh)
         if NHB > 1 and not BLOCKDIAG:
             step_barrier(CNT + pb, (tt + 1) * NHB)
+        else:
+            tl.debug_barrier()  # the next step's matmul reads values other threads of this program stored
     dh0 = _dh_from_dg(dpass, DG, d_rows, rmask, W, j, H, HB, ldw, u, nl, nmask, 4, BK, BLOCKDIAG, PREC)
     tl.store(DH0 + rows[:, None] * H + u[None, :], dh0, mask=m2)
     tl.store(DC0 + rows[:, None] * H + u[None, :], dc, mask=m2)
