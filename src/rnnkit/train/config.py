@@ -43,7 +43,7 @@ class TrainConfig:
     monitor: str = "val_loss"  # metric that picks the best weights; falls back to train_loss without validation
     mode: str = "min"  # "min" if a lower monitor is better (losses), "max" if higher is better (accuracy, BLEU)
     grad_accum: int = 1  # batches whose gradients add up before one optimizer step (a bigger effective batch)
-    precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 elsewhere) | "bf16" | "fp32"
+    precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 elsewhere) | "bf16" (CUDA only) | "fp32"
     seed: int = 0  # seeds torch, numpy and python random at the start of fit, so seeded runs repeat
     device: str = "auto"  # "auto" (cuda when available) | "cpu" | "cuda" | "cuda:N" | "mps"
     num_threads: int | None = None  # torch CPU threads; None leaves torch's default

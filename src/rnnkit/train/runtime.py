@@ -46,6 +46,9 @@ def resolve_device(device: str) -> torch.device:
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``precision`` on ``device``: bf16, or None for plain fp32."""
     if precision == "bf16":
+        if device.type != "cuda":
+            raise ValueError(f"precision='bf16' (autocast) needs a CUDA device, got {device.type!r}: oneDNN's fused "
+                             "CPU LSTM kernels reject bf16 on most CPUs; use precision='auto' or 'fp32'")
         return torch.bfloat16
     if precision == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
