@@ -1,7 +1,93 @@
-"""`rnnkit speech`: Speech recognition with recurrent networks and CTC: fit, transcribe, eval, demo."""
+"""`rnnkit speech`: Speech recognition with recurrent networks and CTC: fit, transcribe, eval, demo.
+
+A manifest is a CSV with the header ``path,text``; relative paths resolve against the manifest's folder.
+
+    rnnkit speech fit --data train.csv --out digits-model --max-time 10
+    rnnkit speech transcribe --model digits-model a.wav b.wav      # prints "file<TAB>text" a line
+    rnnkit speech eval --model digits-model --data test.csv --json scores.json
+    rnnkit speech demo --json demo.json
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from rnnkit.cli.common import DeviceOpt, EpochsOpt, JsonOpt, MaxTimeOpt, SeedOpt, resolve_device, write_json
+
 app = typer.Typer(help="Speech recognition with recurrent networks and CTC: fit, transcribe, eval, demo.", no_args_is_help=True)
+
+
+@app.command()
+def fit(
+    data: Path = typer.Option(..., "--data", help="Training manifest CSV with header path,text."),
+    out: Path = typer.Option(..., "--out", help="Model folder to write."),
+    epochs: int = EpochsOpt,
+    max_time: float = MaxTimeOpt,
+    seed: int = SeedOpt,
+    device: str = DeviceOpt,
+    sample_rate: int = typer.Option(16000, "--sample-rate", help="Rate the model works at (audio is resampled)."),
+    streaming: bool = typer.Option(False, "--streaming", help="Unidirectional model that can transcribe live."),
+    hidden: int = typer.Option(128, "--hidden", help="Hidden units per direction."),
+    layers: int = typer.Option(3, "--layers", help="Stacked recurrent layers."),
+    cell: str = typer.Option("lstm", "--cell", help="lstm or gru."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Utterances per batch."),
+    beam: int = typer.Option(1, "--beam", help="Beam size for decoding (1 = greedy)."),
+    lm: str = typer.Option("none", "--lm", help="none, char or word: an n-gram from the training transcripts."),
+    lexicon: bool = typer.Option(False, "--lexicon", help="Only emit words seen in the training transcripts."),
+) -> None:
+    """Train a recogniser on a manifest and write a model folder that loads on its own."""
+    from rnnkit.speech.workflow import fit_manifest
+
+    rec = fit_manifest(data, out, epochs=epochs, max_time=max_time, seed=seed, device=resolve_device(device),
+                       sample_rate=sample_rate, streaming=streaming, hidden=hidden, layers=layers, cell=cell,
+                       batch_size=batch_size, beam=beam, lm=None if lm == "none" else lm, lexicon=lexicon)
+    r = rec.fit_result_
+    typer.echo(f"trained {r.epochs} epochs ({r.steps} steps, {r.seconds:.0f} s, stopped: {r.stopped}); "
+               f"best {r.monitor} {r.best_metric:.4f}; model written to {out}")
+
+
+@app.command()
+def transcribe(
+    files: list[Path] = typer.Argument(..., help="Wav files to transcribe."),
+    model: Path = typer.Option(..., "--model", help="Model folder written by `rnnkit speech fit`."),
+) -> None:
+    """Print ``file<TAB>text`` for each wav file."""
+    from rnnkit.speech.recognizer import SpeechRecognizer
+
+    rec = SpeechRecognizer.load(model)
+    for f, text in zip(files, rec.transcribe([str(f) for f in files])):
+        typer.echo(f"{f}\t{text}")
+
+
+@app.command("eval")
+def evaluate(
+    model: Path = typer.Option(..., "--model", help="Model folder written by `rnnkit speech fit`."),
+    data: Path = typer.Option(..., "--data", help="Manifest CSV with header path,text."),
+    json_path: Path = JsonOpt,
+) -> None:
+    """Word and character error rates on a manifest."""
+    from rnnkit.datasets.audio import read_manifest
+    from rnnkit.speech.recognizer import SpeechRecognizer
+
+    scores = SpeechRecognizer.load(model).evaluate(read_manifest(data))
+    typer.echo(f"WER {scores['wer']:.2%}  CER {scores['cer']:.2%}  sentence accuracy "
+               f"{scores['sentence_accuracy']:.2%}  ({int(scores['n'])} utterances)")
+    write_json(json_path, scores)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("rnnkit-demo/speech"), "--out", help="Folder for the demo model and plot."),
+    json_path: Path = JsonOpt,
+) -> None:
+    """Train and test a streaming digit recogniser on SYNTHETIC speech made offline (no download)."""
+    write_json(json_path, run_demo(out))
+
+
+def run_demo(out_dir: Path) -> dict[str, float]:
+    """The speech part of ``rnnkit demo``: see :mod:`rnnkit.speech.demo`."""
+    from rnnkit.speech.demo import run_demo as _run
+
+    return _run(Path(out_dir))

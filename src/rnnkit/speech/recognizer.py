@@ -78,6 +78,8 @@ class SpeechRecognizer:
         self.notes_: list[str] = []
         utts = D.prepare(pairs, self.features, sample_rate, self.notes_)
         valid_utts = D.prepare(valid, self.features, sample_rate, self.notes_) if valid is not None else None
+        for note in D.summarize_notes(self.notes_):
+            self._report(note)
         texts = [normalize_text(u.text) for u in utts]
         if not any(texts):
             raise ValueError("every transcript is empty: give at least one pair with a non-empty transcript")

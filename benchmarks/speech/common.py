@@ -1,0 +1,65 @@
+"""Shared helpers of the speech benchmarks: arguments, data folder, threads, timing, result files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+
+def parser(description: str, max_time: float) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--data", default=os.environ.get("RNNKIT_DATA"),
+                   help="benchmark data folder (holds fsdd/ and yesno/); default $RNNKIT_DATA")
+    p.add_argument("--max-time", type=float, default=max_time, help="training budget per model, minutes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument("--out", default=None, help="write the results as JSON here")
+    return p
+
+
+def data_dir(args, sub: str) -> Path:
+    if not args.data:
+        sys.exit("error: give --data DIR or set RNNKIT_DATA to the benchmark data folder")
+    d = Path(args.data) / sub
+    if not d.is_dir():
+        sys.exit(f"error: {d} does not exist; --data must point at the folder holding {sub}/")
+    return d
+
+
+def setup(args) -> None:
+    import torch
+
+    from rnnkit.train import setup_runtime
+
+    setup_runtime(num_threads=args.threads)
+    torch.manual_seed(args.seed)
+
+
+def machine() -> str:
+    import torch
+
+    return f"{platform.machine()} {os.cpu_count()}-core CPU (shared), torch {torch.__version__}"
+
+
+class Timer:
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+
+
+def finish(args, results: dict) -> None:
+    results = {"command": " ".join(["python"] + sys.argv), "machine": machine(), **results}
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")

@@ -1,0 +1,62 @@
+"""FSDD isolated digits, speaker-independent: train on george, jackson, lucas, nicolas; test on theo (unseen).
+
+Accuracy = the decoded transcript equals the digit word. Goal >= 97%.
+
+    python benchmarks/speech/fsdd_isolated.py --data $RNNKIT_DATA --max-time 12
+"""
+
+from __future__ import annotations
+
+from common import Timer, data_dir, finish, parser, setup
+
+TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
+
+
+def main() -> None:
+    p = parser(__doc__, max_time=12.0)
+    p.add_argument("--speeds", default="0.9,1.0,1.1", help="speed-perturbation factors for the training clips")
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--layers", type=int, default=2)
+    args = p.parse_args()
+    setup(args)
+    import torch
+
+    from rnnkit.datasets.audio import load_fsdd
+    from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer, read_wav
+    from rnnkit.speech.audio import speed_perturb
+    from rnnkit.train import TrainConfig
+
+    root = data_dir(args, "fsdd")
+    train = load_fsdd(root, TRAIN_SPEAKERS)
+    test = load_fsdd(root, ["theo"])
+    speeds = [float(s) for s in args.speeds.split(",")]
+    pairs = []
+    for path, text in train:
+        wav, sr = read_wav(path)
+        for f in speeds:
+            pairs.append((wav if f == 1.0 else speed_perturb(wav, f, sr), text, sr))
+    rec = SpeechRecognizer(
+        FeatureConfig(sample_rate=8000, n_mels=40),
+        ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=2, cell="lstm", dropout=0.2),
+        DecoderConfig(beam_size=8, lexicon=True),
+        train=TrainConfig(max_epochs=60, max_time=args.max_time, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0,
+                          weight_decay=1e-4, seed=args.seed, device=args.device, progress=False),
+        batch_size=32, valid_fraction=0.05)
+    with Timer() as t:
+        rec.fit(pairs)
+    with Timer() as te:
+        scores = rec.evaluate(test)
+    rec.decoder = DecoderConfig()
+    rec._build_decoding()
+    greedy = rec.evaluate(test)
+    finish(args, {"task": "fsdd isolated digits, train george+jackson+lucas+nicolas, test theo",
+                  "train_clips": len(train), "train_utterances_with_speed_perturbation": len(pairs),
+                  "test_clips": len(test), "accuracy": scores["sentence_accuracy"],
+                  "accuracy_greedy_no_lexicon": greedy["sentence_accuracy"], "wer": scores["wer"],
+                  "cer": scores["cer"], "train_seconds": round(t.seconds, 1), "eval_seconds": round(te.seconds, 1),
+                  "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,
+                  "stopped": rec.fit_result_.stopped, "threads": torch.get_num_threads()})
+
+
+if __name__ == "__main__":
+    main()

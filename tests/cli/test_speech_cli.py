@@ -1,0 +1,73 @@
+"""`rnnkit speech` fit / transcribe / eval on a tiny manifest of SYNTHETIC tone speech, and the error convention."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from rnnkit.cli.app import main
+from rnnkit.datasets.audio import read_manifest, write_manifest
+from rnnkit.speech import write_wav
+from rnnkit.speech.synth import tone_utterance
+
+
+def run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    d = tmp_path_factory.mktemp("speech")
+    (d / "wav").mkdir()
+    rng = random.Random(0)
+    rows = []
+    for i in range(12):
+        text = " ".join(rng.choice(["yes", "no"]) for _ in range(rng.randint(1, 2)))
+        write_wav(d / "wav" / f"u{i}.wav", tone_utterance(text, 8000, rng), 8000)
+        rows.append((f"wav/u{i}.wav", text))  # relative to the manifest's folder
+    write_manifest(d / "train.csv", rows)
+    return d
+
+
+def test_manifest_paths_resolve_against_its_folder(manifest):
+    rows = read_manifest(manifest / "train.csv")
+    assert rows[0][0] == str(manifest / "wav" / "u0.wav") and len(rows) == 12
+
+
+def test_fit_transcribe_eval(manifest, capsys):
+    model = manifest / "model"
+    code = run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(model), "--epochs", "2",
+                "--sample-rate", "8000", "--hidden", "16", "--layers", "1", "--seed", "1", "--device", "cpu"])
+    assert code == 0 and (model / "config.json").is_file() and (model / "model.safetensors").is_file()
+    assert "model written to" in capsys.readouterr().out
+    wavs = [str(manifest / "wav" / "u0.wav"), str(manifest / "wav" / "u1.wav")]
+    assert run(["speech", "transcribe", "--model", str(model), *wavs]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == wavs and all(line.count("\t") == 1 for line in lines)
+    out = manifest / "scores.json"
+    assert run(["speech", "eval", "--model", str(model), "--data", str(manifest / "train.csv"), "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())
+    assert 0.0 <= scores["wer"] and 0.0 <= scores["cer"] and scores["n"] == 12
+
+
+def test_bad_manifest_is_one_error_line(tmp_path, capsys):
+    (tmp_path / "m.csv").write_text("file,transcript\na.wav,yes\n")
+    assert run(["speech", "fit", "--data", str(tmp_path / "m.csv"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: manifest {tmp_path / 'm.csv'} must be a CSV with the header 'path,text', "
+                   "got ['file', 'transcript']\n")
+
+
+def test_transcribing_a_non_wav_names_the_file(manifest, tmp_path, capsys):
+    if not (manifest / "model").is_dir():
+        pytest.skip("needs the model from test_fit_transcribe_eval")
+    bad = tmp_path / "song.mp3"
+    bad.write_bytes(b"ID3\x03\x00 not a wav")
+    assert run(["speech", "transcribe", "--model", str(manifest / "model"), str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {bad} is not a readable PCM wav file")
