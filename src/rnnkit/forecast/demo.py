@@ -1,7 +1,8 @@
 """The forecasting demo: SegRNN on Taylor's half-hourly electricity demand (England and Wales, summer 2000).
 
-Train on the first 10 weeks, then forecast the next day (48 half-hours) from every half-hour of the last 2 weeks
-and compare with the weekly seasonal naive forecast (same half-hour one week earlier), the strong baseline here.
+Train on the first 10 weeks (each forecast reads 2 weeks: 14 segments of a day), then forecast the next day
+(48 half-hours) from every half-hour of the last 2 weeks and compare with the weekly seasonal naive forecast (the
+same half-hour one week earlier), the strong baseline on this series.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def taylor_demo(out_dir: Path, echo=print, max_time: float = 1.5, seed: int = 0)
     df = load_taylor()
     n_train = len(df) - 2 * WEEK
     train = df.iloc[:n_train]
-    f = Forecaster("segrnn", input_size=WEEK, horizon=DAY, quantiles=(0.1, 0.9), season_length=WEEK,
+    f = Forecaster("segrnn", input_size=2 * WEEK, horizon=DAY, quantiles=(0.1, 0.9), season_length=WEEK,
                    epochs=40, max_time=max_time, seed=seed)
     f.fit(train)
     res = f.backtest(df, start=n_train, stride=1)
