@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.nn import GRU
-from rnnkit.train import TensorBatches, TrainConfig, Trainer
+from rnnkit.train import SampleBatches, TensorBatches, TrainConfig, Trainer
 
 
 class TinyGRU(torch.nn.Module):
@@ -184,3 +185,26 @@ def test_misuse():
         _fit(_config(), resume=True)
     with pytest.raises(ValueError, match="Trainer expects a TrainConfig, got dict"):
         Trainer({"max_epochs": 3})
+
+
+def test_any_batch_source_works_list_of_batches_and_sample_batches():
+    x, y = _data(32)
+    torch.manual_seed(0)
+    listed = Trainer(_config(max_epochs=2)).fit(TinyGRU(), [(x[:16], y[:16]), (x[16:], y[16:])], loss_fn=mse)
+    assert listed.steps == 4
+
+    def collate(samples):  # variable-length sequences -> a padded dict batch with lengths
+        seqs = [s for s, _ in samples]
+        return {"x": torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True), "y": torch.stack([t for _, t in samples]),
+                "lengths": torch.tensor([len(s) for s in seqs])}
+
+    def dict_loss(model, batch):
+        out, _ = model.rnn(batch["x"], lengths=batch["lengths"])
+        last = out[torch.arange(len(out)), batch["lengths"] - 1]
+        return F.mse_loss(model.head(last), batch["y"])
+
+    samples = [(x[i, : 2 + i % 5], y[i]) for i in range(32)]
+    source = SampleBatches(samples, 8, collate, length=lambda s: len(s[0]))
+    torch.manual_seed(0)
+    result = Trainer(_config(max_epochs=2)).fit(TinyGRU(), source, loss_fn=dict_loss)
+    assert result.steps == 8 and all(math.isfinite(r["train_loss"]) for r in result.history)
