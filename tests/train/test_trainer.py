@@ -208,3 +208,21 @@ def test_any_batch_source_works_list_of_batches_and_sample_batches():
     torch.manual_seed(0)
     result = Trainer(_config(max_epochs=2)).fit(TinyGRU(), source, loss_fn=dict_loss)
     assert result.steps == 8 and all(math.isfinite(r["train_loss"]) for r in result.history)
+
+
+def test_a_budget_at_the_end_of_an_epoch_counts_the_epoch():
+    _, result = _fit(_config(max_epochs=None, max_steps=8))  # 4 steps an epoch
+    assert (result.stopped, result.steps, result.epochs) == ("max_steps", 8, 2)
+    assert [r["epoch"] for r in result.history] == [1, 2]
+
+
+def test_a_source_whose_len_lies_is_an_error():
+    class Short:
+        def __len__(self):
+            return 3
+
+        def epoch(self, e):
+            return [(torch.zeros(2, 6, 2), torch.zeros(2, 1))] * 2
+
+    with pytest.raises(ValueError, match=r"yielded 2 batches in epoch 0 but its len\(\) is 3; they must agree"):
+        Trainer(_config()).fit(TinyGRU(), Short(), loss_fn=mse)

@@ -178,6 +178,8 @@ class Trainer:
             group = 0  # batches accumulated towards the next optimizer step
             for batch in iterate(train, loop.epoch, loop.batch):
                 # data: the last group of an epoch may be short; its gradients still average over its own size
+                if loop.batch >= n_batches:
+                    raise ValueError(f"the training batch source yields more batches than its len() = {n_batches}")
                 batch = to_device(batch, self.device)
                 group_size = min(c.grad_accum, n_batches - loop.batch // c.grad_accum * c.grad_accum)
                 loop.batch += 1
@@ -216,11 +218,15 @@ class Trainer:
                 stopped = self._stop_reason(loop, t0)
                 if stopped is not None:
                     break
-            else:  # the epoch ran to its end
+            else:
+                if loop.batch != n_batches:  # a resumed run would otherwise replay empty epochs forever
+                    raise ValueError(f"the training batch source yielded {loop.batch} batches in epoch {loop.epoch} "
+                                     f"but its len() is {n_batches}; they must agree")
+            if loop.batch == n_batches:  # the epoch ran to its end
                 loop.epoch, loop.batch = loop.epoch + 1, 0
                 if c.eval_every is None:
                     evaluate()
-                stopped = self._stop_reason(loop, t0)
+                stopped = stopped or self._stop_reason(loop, t0)
 
         if loop.loss_count > 0:  # steps since the last evaluation still compete for the best weights
             evaluate()
