@@ -163,3 +163,15 @@ def test_a_fresh_start_forgets_earlier_checkpoints(tmp_path):
     _, result = _fit(tmp_path, max_epochs=1)
     assert result.steps == 4 and not old & {p.name for p in tmp_path.iterdir()}
     assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+def test_resume_checks_the_data_and_warns_about_changed_settings(tmp_path):
+    _fit(tmp_path, max_epochs=1)
+    with pytest.warns(UserWarning, match=r"with changed settings \['lr'\]: the run continues"):
+        _fit(tmp_path, resume=True, max_epochs=2, lr=0.01)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(8, 1))
+    x = torch.randn(16, 4, 2)
+    with pytest.raises(ValueError, match="it was trained on 4 batches an epoch, the training batch source now has 2"):
+        Trainer(TrainConfig(max_epochs=3, progress=False, lr=0.05), out_dir=tmp_path).fit(
+            model, TensorBatches(x, x.sum((1, 2))[:, None], batch_size=8), loss_fn=lambda m, b: 0, resume=True)

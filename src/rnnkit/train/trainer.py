@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,7 @@ class Trainer:
 
         if resume and read_pointer(out) is not None:
             ckpt = load_checkpoint(out)
+            self._check_resumable(ckpt, n_batches)
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])
             loop = _Loop(**ckpt["trainer"]["loop"])
@@ -167,7 +169,7 @@ class Trainer:
             nonlocal best_name
             if out is not None:
                 loop.seconds = time.monotonic() - t0
-                state = {"loop": dataclasses.asdict(loop), "schedule": schedule.state_dict()}
+                state = {"loop": dataclasses.asdict(loop), "schedule": schedule.state_dict(), "n_batches": n_batches}
                 name = save_checkpoint(out, model.state_dict(), optimizer.state_dict(), state, saved_config,
                                        best=None if is_best else best_name)
                 best_name = name if is_best else best_name
@@ -236,6 +238,19 @@ class Trainer:
         return FitResult(best_metric=loop.best, best_step=loop.best_step, steps=loop.step, epochs=loop.epoch,
                          stopped=stopped, history=list(loop.history), seconds=time.monotonic() - t0,
                          monitor=monitor, best_checkpoint=out / best_name if best_name else None)
+
+    def _check_resumable(self, ckpt: dict[str, Any], n_batches: int) -> None:
+        """A resumed run must see the same batches; settings other than budgets change the replay (a warning)."""
+        saved = ckpt["trainer"].get("n_batches")
+        if saved is not None and saved != n_batches:
+            raise ValueError(f"cannot resume from {ckpt['path']}: it was trained on {saved} batches an epoch, the "
+                             f"training batch source now has {n_batches}; resume with the same data and batch size")
+        before = ckpt["config"].get("train_config", {})
+        free = {"max_epochs", "max_steps", "max_time", "progress"}
+        changed = sorted(k for k, v in self.config.to_dict().items() if k not in free and before.get(k, v) != v)
+        if changed:
+            warnings.warn(f"resuming {ckpt['path']} with changed settings {changed}: the run continues, but no "
+                          "longer replays the original one exactly", stacklevel=3)
 
     def _stop_reason(self, loop: _Loop, t0: float) -> str | None:
         """Which budget (or early stopping) ends the run now, if any."""
