@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rnnkit.kernels import torch_rnn
-from rnnkit.kernels.torch_fast import compute_dtype, flatten_weights, fused_forward
+from rnnkit.kernels.torch_fast import compute_dtype, effective_dtype, flatten_weights, fused_forward
 from rnnkit.nn import GRU, LSTM
 
 bf16, fp16, fp32 = torch.bfloat16, torch.float16, torch.float32
@@ -67,3 +67,23 @@ def test_bf16_routing_gpu_stays_close_to_fp32(H):
         y, state = fast(x.bfloat16())
     assert y.dtype == bf16 and state.h.dtype == bf16
     torch.testing.assert_close(y.float(), y_ref, atol=2e-2, rtol=2e-2)
+
+
+def test_effective_dtype_follows_autocast():
+    x = torch.randn(2, 3)
+    assert effective_dtype(x) == fp32
+    with torch.autocast("cpu", dtype=bf16):
+        assert effective_dtype(x) == bf16
+        assert effective_dtype(x.double()) == torch.float64  # autocast lowers fp32 only
+
+
+@pytest.mark.gpu
+def test_autocast_training_small_h_runs_in_fp32_gpu():
+    torch.manual_seed(0)
+    layer = LSTM(16, 64, backend="torch").cuda()
+    x = torch.randn(4, 20, 16, device="cuda")
+    y_ref, _ = layer(x)
+    with torch.autocast("cuda", dtype=bf16):
+        y, _ = layer(x)
+    assert y.dtype == bf16
+    torch.testing.assert_close(y.float(), y_ref, atol=1e-2, rtol=1e-2)  # fp32 inside, rounded once to bf16

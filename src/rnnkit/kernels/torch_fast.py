@@ -10,7 +10,8 @@ contiguous buffer on every call. So, on CUDA only:
   every input and weight is well inside fp16's range (fp16 has more mantissa than bf16, so only range can hurt;
   training stays in bf16 because fp16 gradients underflow without loss scaling). Outputs come back in bf16.
 
-On CPU :func:`fused_forward` is exactly :func:`rnnkit.kernels.torch_rnn.fused_forward`.
+Both apply to bf16 inputs and to fp32 inputs under bf16 autocast (the usual mixed-precision training). On CPU
+:func:`fused_forward` is exactly :func:`rnnkit.kernels.torch_rnn.fused_forward`.
 """
 
 from __future__ import annotations
@@ -85,24 +86,43 @@ def _cast_cells(cells: Sequence[nn.Module], dtype: torch.dtype) -> list[SimpleNa
     return out
 
 
+def effective_dtype(x: Tensor) -> torch.dtype:
+    """The dtype a call computes in: ``x``'s own, or autocast's lower precision when autocast is on for its device."""
+    dev = x.device.type
+    if x.dtype == torch.float32 and dev in ("cuda", "cpu") and torch.is_autocast_enabled(dev):
+        return torch.get_autocast_dtype(dev)
+    return x.dtype
+
+
 def fused_forward(cells: Sequence[nn.Module], x: Tensor, state: tuple[Tensor, ...], lengths: Tensor | None,
                   num_layers: int, bidirectional: bool, dropout: float, training: bool
                   ) -> tuple[Tensor, tuple[Tensor, ...]]:
-    """:func:`rnnkit.kernels.torch_rnn.fused_forward` plus the CUDA cheap wins; same arguments and results."""
+    """:func:`rnnkit.kernels.torch_rnn.fused_forward` plus the CUDA cheap wins; same arguments and results.
+
+    A bf16 call, or an fp32 call under bf16 autocast, that :func:`compute_dtype` reroutes runs with autocast off
+    in the chosen dtype and returns bf16, as the bf16 call would have.
+    """
     if x.device.type != "cuda":
         return torch_rnn.fused_forward(cells, x, state, lengths, num_layers, bidirectional, dropout, training)
     weights = _weights(cells)
     needs_grad = torch.is_grad_enabled() and (x.requires_grad or any(w.requires_grad for w in weights)
                                               or any(s.requires_grad for s in state))
+    eff = effective_dtype(x)
     max_abs = None
-    if x.dtype == torch.bfloat16 and not needs_grad and cells[0].hidden_size > SMALL_H:
+    if eff == torch.bfloat16 and not needs_grad and cells[0].hidden_size > SMALL_H:
         max_abs = float(torch.stack([t.detach().abs().amax().float() for t in [x, *state, *weights]]).amax())
-    dtype = compute_dtype(x.dtype, "cuda", cells[0].hidden_size, needs_grad, max_abs)
-    if dtype == x.dtype:
+    dtype = compute_dtype(eff, "cuda", cells[0].hidden_size, needs_grad, max_abs)
+    if dtype == eff:
         flatten_weights(cells, num_layers, bidirectional)
         return torch_rnn.fused_forward(cells, x, state, lengths, num_layers, bidirectional, dropout, training)
-    with warnings.catch_warnings():  # the cast copies are not one buffer; cuDNN packs them, as intended
+    with torch.autocast("cuda", enabled=False), warnings.catch_warnings():
+        # cast copies are not one buffer: cuDNN packs them, as intended, so its warning says nothing useful
         warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous chunk")
-        y, new = torch_rnn.fused_forward(_cast_cells(cells, dtype), x.to(dtype), tuple(s.to(dtype) for s in state),
-                                         lengths, num_layers, bidirectional, dropout, training)
-    return y.to(x.dtype), tuple(s.to(x.dtype) for s in new)
+        if all(w.dtype == dtype for w in weights):  # fp32 weights under autocast: use them as they are
+            flatten_weights(cells, num_layers, bidirectional)
+            run_cells = cells
+        else:
+            run_cells = _cast_cells(cells, dtype)
+        y, new = torch_rnn.fused_forward(run_cells, x.to(dtype), tuple(s.to(dtype) for s in state), lengths,
+                                         num_layers, bidirectional, dropout, training)
+    return y.to(eff), tuple(s.to(eff) for s in new)

@@ -67,10 +67,13 @@ def preferred(cells: Sequence[nn.Module], x: Tensor) -> bool:
         return False
     if name in ("MinGRUCell", "MinLSTMCell", "LayerNormLSTMCell"):  # no fused torch path at all / memory bound
         return True
+    from rnnkit.kernels.torch_fast import effective_dtype
+
+    dtype = effective_dtype(x)  # bf16 under autocast counts as bf16: project_input then yields bf16 gates
     small = x.shape[0] <= 64 and cells[0].hidden_size <= 1024
     if name == "LSTMCell":  # cuDNN's persistent fp16 kernel is already fast; bf16 has none
-        return small and x.dtype == torch.bfloat16
-    return small and x.dtype in (torch.bfloat16, torch.float16)  # GRU: cuDNN is never persistent
+        return small and dtype == torch.bfloat16
+    return small and dtype in (torch.bfloat16, torch.float16)  # GRU: cuDNN is never persistent
 
 
 def _lengths(mask: Tensor | None) -> Tensor | None:
