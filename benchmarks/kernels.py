@@ -12,8 +12,8 @@ ms, us per step (ms / T), tokens/s (B T / s), TFLOP/s (matmul FLOPs of forward +
 and the speed ratio to cuDNN fp16 and to cuDNN bf16 of the same cell (``> 1`` means faster than cuDNN).
 Implementations: ``cudnn`` (torch.nn.LSTM / GRU), ``rnnkit-torch`` (rnnkit's torch backend with its bf16
 routing), ``triton`` (rnnkit's fused kernels) and, for minGRU / minLSTM, ``torch-scan`` (the log-space scan),
-compared with the cuDNN GRU / LSTM of the same size. A second table times a B=1 streaming step, eager against
-:class:`rnnkit.kernels.triton_step.GraphedStep`.
+compared with the cuDNN GRU / LSTM of the same size. A second table times a B=1 streaming step: eager, a CUDA
+graph of ``layer.step`` and a CUDA graph of the fused one-launch step (:class:`~rnnkit.kernels.triton_step.GraphedStep`).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def format_row(r: dict) -> str:
 
 
 def streaming_table(H: int, reps: int, log=print) -> list[dict]:
-    """B=1 step latency: eager ``layer.step`` against the CUDA-graph replay, fp32 and bf16."""
+    """B=1 step latency: eager ``layer.step`` against CUDA-graph replays (of ``layer.step`` / the fused step)."""
     from rnnkit.kernels.triton_step import GraphedStep
     from rnnkit.nn import LSTM
 
@@ -128,15 +128,15 @@ def streaming_table(H: int, reps: int, log=print) -> list[dict]:
     for dt in ("fp32", "bf16"):
         layer = LSTM(H, H).cuda().to(DTYPES[dt]).eval()
         x = torch.randn(1, H, device="cuda", dtype=DTYPES[dt])
-        graphed = GraphedStep(layer)
-        for name, fn in (("eager", layer.step), ("cuda-graph", graphed)):
+        impls = [("eager", layer.step), ("cuda-graph", GraphedStep(layer, fused=False)),
+                 ("graph+fused", GraphedStep(layer, fused=True))]
+        for name, fn in impls:
             with torch.no_grad():
                 state = None
                 for _ in range(20):
                     _, state = fn(x, state)
                 torch.cuda.synchronize()
-                n, t0 = 200, time.perf_counter()
-                samples = []
+                n, samples = 200, []
                 for _ in range(reps):
                     t0 = time.perf_counter()
                     for _ in range(n):

@@ -9,11 +9,15 @@ Two graphs per shape play ping-pong: graph 0 reads state buffer A and writes B, 
 the state passed in is the one the previous call returned (the usual streaming loop), the matching graph replays
 with no copy at all; any other state is copied into buffer A first. Only the input ``x_t`` is copied every call.
 
+For LSTM and GRU stacks the captured step is :func:`rnnkit.kernels.triton_cellstep.layer_step` (one fused Triton
+launch per layer) when triton is installed, else ``layer.step``.
+
 The returned tensors are graph buffers: they stay valid until the next call but one. ``.clone()`` what you keep.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 import torch
@@ -34,6 +38,8 @@ class GraphedStep:
     Args:
         layer: a unidirectional :class:`rnnkit.nn.Recurrent` (LSTM, GRU, MinGRU, ...); put it in ``eval()`` mode.
         warmup: eager steps on a side stream before capture (lets cuBLAS pick and allocate its workspaces).
+        fused: capture the fused Triton cell step (True), ``layer.step`` (False), or the fused step where it
+            applies, i.e. triton is installed and every cell is an LSTMCell / GRUCell (None).
 
     Shape:
         - x_t: (B, F) on CUDA, typically B = 1.
@@ -48,10 +54,16 @@ class GraphedStep:
         ...     y_t, state = step(x_t, state)
     """
 
-    def __init__(self, layer: nn.Module, warmup: int = 3):
+    def __init__(self, layer: nn.Module, warmup: int = 3, fused: bool | None = None):
         if getattr(layer, "bidirectional", False):
             raise ValueError("GraphedStep needs a unidirectional layer (the reverse direction reads the future); "
                              "build it with bidirectional=False")
+        fusable = importlib.util.find_spec("triton") is not None and all(
+            type(c).__name__ in ("LSTMCell", "GRUCell") for c in layer.cells)
+        if fused and not fusable:
+            raise ValueError("GraphedStep(fused=True) needs triton installed and a stack of LSTMCell / GRUCell; "
+                             "use fused=None to fall back to layer.step")
+        self.fused = fusable if fused is None else fused
         self.layer, self.warmup = layer, warmup
         self._captured: dict[tuple, _Captured] = {}
 
@@ -81,6 +93,13 @@ class GraphedStep:
         cap.graphs[k].replay()
         return cap.ys[k], self.layer.state_type(*cap.states[1 - k])
 
+    def _step(self, x: Tensor, state):
+        if self.fused:
+            from rnnkit.kernels.triton_cellstep import layer_step
+
+            return layer_step(self.layer, x, state)
+        return self.layer.step(x, state)
+
     @torch.no_grad()
     def _capture(self, x_t: Tensor) -> _Captured:
         layer = self.layer
@@ -92,13 +111,13 @@ class GraphedStep:
         side.wait_stream(torch.cuda.current_stream(x.device))
         with torch.cuda.stream(side):
             for _ in range(self.warmup):
-                layer.step(x, layer.state_type(*states[0]))
+                self._step(x, layer.state_type(*states[0]))
         torch.cuda.current_stream(x.device).wait_stream(side)
         graphs, ys, pool = [], [], None
         for src, dst in ((0, 1), (1, 0)):
             g = torch.cuda.CUDAGraph()
             with torch.cuda.graph(g, pool=pool):
-                y, new = layer.step(x, layer.state_type(*states[src]))
+                y, new = self._step(x, layer.state_type(*states[src]))
                 for buf, s in zip(states[dst], new):
                     buf.copy_(s)
             pool = g.pool()
