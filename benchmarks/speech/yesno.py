@@ -18,7 +18,7 @@ def main() -> None:
     train, test = load_yesno(data_dir(args, "yesno"))
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40),
-        ModelConfig(hidden_size=64, num_layers=2, subsample=4, cell="gru", dropout=0.0),
+        ModelConfig(hidden_size=64, num_layers=2, subsample=4, cell="lstm", dropout=0.0),
         DecoderConfig(beam_size=4, lexicon=True),
         train=TrainConfig(max_epochs=150, max_time=args.max_time, lr=5e-3, warmup_steps=10, clip_grad_norm=5.0,
                           seed=args.seed, device=args.device, progress=False),

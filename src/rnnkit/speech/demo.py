@@ -58,7 +58,7 @@ def run_demo(out_dir: Path, n_train: int = 300, n_test: int = 40, max_time: floa
     print(what)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal"),
-        ModelConfig(hidden_size=96, num_layers=2, subsample=3, bidirectional=False, cell="gru", dropout=0.1),
+        ModelConfig(hidden_size=96, num_layers=2, subsample=3, bidirectional=False, cell="lstm", dropout=0.1),
         DecoderConfig(beam_size=8, lm="word", lm_order=2, lexicon=True),
         train=TrainConfig(max_epochs=60, max_time=max_time, lr=4e-3, warmup_steps=30, clip_grad_norm=5.0,
                           progress=False, seed=seed), batch_size=16, valid_fraction=0.1)

