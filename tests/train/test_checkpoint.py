@@ -123,6 +123,7 @@ def test_run_folder_holds_the_latest_and_best_checkpoints_only(tmp_path):
     for folder in folders_left:  # safetensors and JSON only: nothing is pickled
         assert {p.suffix for p in (tmp_path / folder).iterdir()} == {".json", ".safetensors"}
     config, best = load_model_folder(result.best_checkpoint)  # the best checkpoint is a model folder
+    assert all(torch.equal(best[k], v) for k, v in load_model_folder(tmp_path)[1].items())  # the run's folder too
     assert config["model_config"] == {"kind": "linear"} and config["train_config"]["checkpoint_every"] == 1
     assert all(torch.equal(best[k], v) for k, v in model.state_dict().items())
     assert load_checkpoint(tmp_path)["trainer"]["loop"]["step"] == result.steps == 12

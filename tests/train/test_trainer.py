@@ -125,11 +125,10 @@ def test_max_time_stops_and_restores_the_best():
     torch.manual_seed(0)
     model = TinyGRU()
     x, y = _data()
-    start = time.monotonic()
     config = _config(max_epochs=1000, max_time=0.01, schedule="constant", eval_every=3)  # 0.6 s
     result = Trainer(config).fit(model, TensorBatches(x, y, batch_size=16), loss_fn=slow_mse)
     assert result.stopped == "max_time"
-    assert time.monotonic() - start < 10 and 0.6 <= result.seconds
+    assert 0.6 <= result.seconds < 5 and result.steps < 100
     best = min(r["train_loss"] for r in result.history)
     assert result.best_metric == best and result.best_step == next(r["step"] for r in result.history
                                                                    if r["train_loss"] == best)

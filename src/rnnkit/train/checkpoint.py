@@ -32,9 +32,8 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor
 
-from rnnkit.train.folders import CONFIG, WEIGHTS, temp_sibling, write_folder, write_json
+from rnnkit.train.folders import CONFIG, POINTER, WEIGHTS, temp_sibling, write_folder, write_json
 
-POINTER = "checkpoint.json"
 CHECKPOINT_FILES = (CONFIG, WEIGHTS, "optimizer.safetensors", "optimizer.json", "rng.safetensors", "trainer.json")
 
 

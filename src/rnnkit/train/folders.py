@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
+POINTER = "checkpoint.json"  # in a training run's folder: names the latest and the best checkpoint
 
 
 def plain_tensors(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -138,13 +139,15 @@ def load_model_folder(path: str | os.PathLike, required: tuple[str, ...] | list[
     """Read a folder written by ``save_model_folder`` (or a training checkpoint): ``(config, state_dict)``.
 
     Args:
-        path: the folder.
+        path: the folder; a training run's ``out_dir`` loads its best checkpoint (it follows the pointer).
         required: further file names that must be present (e.g. ``("tokenizer.model",)``).
 
     Raises:
         ValueError: the folder does not exist, or misses a file (the message names each missing file).
     """
     path = Path(path)
+    if (path / POINTER).is_file() and not (path / CONFIG).exists():
+        path = path / json.loads((path / POINTER).read_text())["best"]
     if not path.is_dir():
         raise ValueError(f"model folder {path} does not exist (expected a folder with {CONFIG} and {WEIGHTS})")
     missing = [n for n in (CONFIG, WEIGHTS, *required) if not (path / n).is_file()]
