@@ -17,6 +17,7 @@ never open: the launcher then uses one hidden block per batch block.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -99,6 +100,11 @@ def next_pow2(n: int, lo: int = 16) -> int:
     return max(lo, triton.next_power_of_2(int(n)))
 
 
+@functools.cache
+def _sm_count(index: int) -> int:
+    return torch.cuda.get_device_properties(index).multi_processor_count
+
+
 def launch_sizes(B: int, H: int, heads: int, device: torch.device) -> dict[str, int]:
     """Block sizes and grid for the recurrent kernels.
 
@@ -113,9 +119,9 @@ def launch_sizes(B: int, H: int, heads: int, device: torch.device) -> dict[str, 
     if interpreting() or device.type != "cuda" or H <= 64:
         BH = next_pow2(H)
     else:
-        sms = torch.cuda.get_device_properties(device).multi_processor_count
-        BH = 32
-        while NBB * triton.cdiv(H, BH) > sms and BH < next_pow2(H):
+        sms = _sm_count(device.index if device.index is not None else torch.cuda.current_device())
+        BH = 32  # more, narrower programs share the per-step W_hh reads; at most 128 units keep registers bounded
+        while NBB * triton.cdiv(H, BH) > sms and BH < min(128, next_pow2(H)):
             BH *= 2
         if NBB * triton.cdiv(H, BH) > sms:
             raise ValueError(f"the fused Triton recurrence needs at most {sms} resident programs on this GPU, "

@@ -23,7 +23,7 @@ from rnnkit.kernels.triton_common import (
     step_barrier,
     tanh,
 )
-from rnnkit.kernels.triton_lstm import _dh_from_dg, _lengths, recurrent_weight_grad
+from rnnkit.kernels.triton_lstm import _dh_from_dg, _lengths, check_recurrent_weight, recurrent_weight_grad
 
 
 @triton.jit
@@ -186,4 +186,5 @@ def gru_recurrence(gx: Tensor, w_hh: Tensor, b_hh: Tensor | None, h0: Tensor, le
     Returns:
         hs: (B, T, H), the state after every step.
     """
+    check_recurrent_weight(w_hh, gx.shape[-1], 3, heads)
     return _GRURecurrence.apply(gx, w_hh, b_hh, h0, lengths, heads)

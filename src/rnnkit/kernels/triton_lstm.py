@@ -218,4 +218,16 @@ def lstm_recurrence(gx: Tensor, w_hh: Tensor, h0: Tensor, c0: Tensor, lengths: T
     Returns:
         ``(hs, cs)``, both (B, T, H): the state after every step.
     """
+    check_recurrent_weight(w_hh, gx.shape[-1], 4, heads)
     return _LSTMRecurrence.apply(gx, w_hh, h0, c0, lengths, heads)
+
+
+def check_recurrent_weight(w_hh: Tensor, G: int, gates: int, heads: int) -> None:
+    """Teach the dense / block-diagonal weight layout when ``w_hh`` does not match ``gx`` and ``heads``."""
+    H = G // gates
+    if heads < 1 or H % heads:
+        raise ValueError(f"heads must divide the hidden size {H}, got heads={heads}")
+    want = (G, H // heads)
+    if tuple(w_hh.shape) != want:
+        layout = "dense (G, H)" if heads == 1 else f"block-diagonal (G, H / heads) with heads={heads}"
+        raise ValueError(f"w_hh must be {layout} = {want} for gates of width {G}, got {tuple(w_hh.shape)}")
