@@ -1,0 +1,116 @@
+"""Translation benchmarks: Multi30k De->En (test2016) and small_parallel_enja En->Ja (test).
+
+Trains a Translator within a time budget, scores the test set (greedy and beam 5) and measures decoding speed
+(sentences per second, greedy and beam 5, batch 1 and 64, on CPU). Writes one JSON with every number, the
+command and the machine, so that RESULTS.md can quote it.
+
+    python benchmarks/translate/run.py multi30k --data DIR --max-time 30 --out /tmp/mt-multi30k
+    python benchmarks/translate/run.py enja --data DIR --max-time 30 --out /tmp/mt-enja
+
+``--data`` defaults to the RNNKIT_DATA environment variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from rnnkit.datasets.parallel import read_parallel
+from rnnkit.translate import Translator, tutorial_bleu
+
+TASKS = {
+    # name: (train src, train tgt, valid src, valid tgt, test src, test tgt, translator settings)
+    "multi30k": ("multi30k/train.de.gz", "multi30k/train.en.gz", "multi30k/val.de.gz", "multi30k/val.en.gz",
+                 "multi30k/test_2016_flickr.de.gz", "multi30k/test_2016_flickr.en.gz",
+                 dict(src_tokenizer="unigram", tgt_tokenizer="unigram", src_vocab_size=5000, tgt_vocab_size=5000)),
+    "enja": ("small_parallel_enja/train.en.gz", "small_parallel_enja/train.ja.gz", "small_parallel_enja/dev.en",
+             "small_parallel_enja/dev.ja", "small_parallel_enja/test.en", "small_parallel_enja/test.ja",
+             dict(src_tokenizer="word", tgt_tokenizer="word", src_vocab_size=10000, tgt_vocab_size=10000,
+                  min_freq=2)),
+}
+
+
+def data_dir(arg: str | None) -> Path:
+    d = arg or os.environ.get("RNNKIT_DATA")
+    if not d:
+        sys.exit("error: give --data DIR or set RNNKIT_DATA to the benchmark data folder")
+    if not Path(d).is_dir():
+        sys.exit(f"error: data folder {d} does not exist")
+    return Path(d)
+
+
+def decode_speed(tr: Translator, sentences: list[str], beam: int, batch: int) -> float:
+    """Sentences per second translating ``sentences`` (one thread, CPU)."""
+    t0 = time.perf_counter()
+    tr.translate(sentences, beam_size=beam, batch_size=batch)
+    return len(sentences) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("task", choices=sorted(TASKS))
+    p.add_argument("--data", default=None, help="benchmark data folder (default: $RNNKIT_DATA)")
+    p.add_argument("--out", required=True, help="folder for the model and results.json")
+    p.add_argument("--max-time", type=float, default=30.0, help="training budget in minutes")
+    p.add_argument("--epochs", type=int, default=12, help="epoch budget (also the cosine schedule's length)")
+    p.add_argument("--cell", default="gru")
+    p.add_argument("--attention", default="general")
+    p.add_argument("--input-feeding", action="store_true", help="Luong input feeding (slower training)")
+    p.add_argument("--embed-size", type=int, default=256)
+    p.add_argument("--hidden-size", type=int, default=256)
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--dropout", type=float, default=0.3)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--speed-sentences", type=int, default=200, help="test sentences timed for decoding speed")
+    args = p.parse_args()
+    root = data_dir(args.data)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.threads)
+    tr_src, tr_tgt, va_src, va_tgt, te_src, te_tgt, settings = TASKS[args.task]
+    train, valid, test = (read_parallel(root / a, root / b) for a, b in
+                          ((tr_src, tr_tgt), (va_src, va_tgt), (te_src, te_tgt)))
+    print(f"train {len(train.src)} valid {len(valid.src)} test {len(test.src)} pairs", flush=True)
+    tr = Translator(cell=args.cell, attention=args.attention, input_feeding=args.input_feeding,
+                    embed_size=args.embed_size, hidden_size=args.hidden_size, num_layers=args.layers,
+                    dropout=args.dropout, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
+                    max_time=args.max_time, num_threads=args.threads, device="cpu", **settings)
+    t0 = time.perf_counter()
+    tr.fit(train.src, train.tgt, valid=(valid.src, valid.tgt))
+    train_seconds = time.perf_counter() - t0
+    tr.save(out / "model")
+    r = tr.fit_result_
+    results = {"task": args.task, "command": "python " + " ".join(sys.argv), "train_seconds": round(train_seconds, 1),
+               "epochs": r.epochs, "steps": r.steps, "stopped": r.stopped, "best_val_loss": r.best_metric,
+               "machine": f"2-core shared CPU, torch {torch.__version__} CPU, {platform.python_version()}, "
+                          f"{args.threads} thread(s)"}
+    for beam in (1, 5):
+        t0 = time.perf_counter()
+        s = tr.evaluate(test.src, test.tgt, beam_size=beam)
+        results[f"beam{beam}_seconds"] = round(time.perf_counter() - t0, 1)
+        results[f"bleu_beam{beam}"], results[f"chrf_beam{beam}"] = round(s["bleu"], 2), round(s["chrf"], 2)
+        results["bleu_signature"], results["chrf_signature"] = s["bleu_signature"], s["chrf_signature"]
+        if args.task == "multi30k":
+            results[f"tutorial_bleu_beam{beam}"] = round(tutorial_bleu(s["hypotheses"], test.tgt), 2)
+        (out / f"test.beam{beam}.txt").write_text("\n".join(s["hypotheses"]) + "\n", encoding="utf-8")
+        print(json.dumps({k: v for k, v in results.items() if k.startswith(("bleu_", "chrf_", "tutorial"))}),
+              flush=True)
+    speed_src = test.src[: args.speed_sentences]
+    for beam in (1, 5):
+        for batch in (1, 64):
+            results[f"sent_per_s_beam{beam}_batch{batch}"] = round(decode_speed(tr, speed_src, beam, batch), 1)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
