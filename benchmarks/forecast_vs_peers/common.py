@@ -44,6 +44,7 @@ class TaskSpec:
     epochs: int = 10  # like-for-like fixed epochs (no early stopping)
     batch_size: int = 32  # like-for-like windows per optimizer step
     lr: float = 1e-3  # like-for-like Adam learning rate
+    train_windows: int = 0  # like-for-like rows train on the last this many origins (per channel); 0 = all
     seed: int = 0  # seed of this round (the runner changes it per round)
     latency_calls: int = 30  # single-series predict calls timed for p50 / p95
     notes: dict = field(default_factory=dict)  # free text carried into the results (data source, split)
@@ -66,7 +67,8 @@ def origins(spec: TaskSpec, split: str) -> np.ndarray:
     lo, hi = {"train": (0, spec.train_end), "es_train": (0, spec.es_train_end), "val": (spec.es_train_end, spec.val_end),
               "test": (spec.test_start, spec.test_end)}[split]
     first = max(lo, L)
-    return np.arange(first, hi - H + 1)
+    out = np.arange(first, hi - H + 1)
+    return out[-spec.train_windows:] if split == "train" and spec.train_windows else out
 
 
 def windows(series: np.ndarray, starts: np.ndarray, L: int, H: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,14 +109,18 @@ def pin_threads(torch_module=None) -> None:
 
 
 class Stopwatch:
-    """``with Stopwatch() as sw: ...; sw.seconds``."""
+    """``with Stopwatch() as sw: ...``: ``sw.seconds`` wall time and ``sw.cpu`` CPU time of this process.
+
+    On a shared machine wall time depends on what else runs; the CPU time of a one-thread process much less so.
+    """
 
     def __enter__(self) -> Stopwatch:
-        self.t0 = time.perf_counter()
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
         return self
 
     def __exit__(self, *exc) -> None:
         self.seconds = time.perf_counter() - self.t0
+        self.cpu = time.process_time() - self.c0
 
 
 def latency(fn, calls: int) -> dict[str, float]:
@@ -133,11 +139,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def finish(out: str | Path, run: str, spec: TaskSpec, pred: np.ndarray, true: np.ndarray, fit_s: float,
-           predict_s: float, import_s: float, extra: dict | None = None) -> dict:
+def finish(out: str | Path, run: str, spec: TaskSpec, pred: np.ndarray, true: np.ndarray, fit: Stopwatch,
+           predict: Stopwatch, import_s: float, extra: dict | None = None) -> dict:
     """Write the run's result record (one flat JSON object) and return it."""
-    rec = {"run": run, "task": spec.name, "seed": spec.seed, "fit_s": fit_s, "predict_s": predict_s,
-           "import_s": import_s, "peak_rss_mb": peak_rss_mb(), "test_windows": int(true.shape[0]),
+    rec = {"run": run, "task": spec.name, "seed": spec.seed, "fit_s": fit.seconds, "predict_s": predict.seconds,
+           "fit_cpu_s": fit.cpu, "predict_cpu_s": predict.cpu, "import_s": import_s, "peak_rss_mb": peak_rss_mb(),
+           "test_windows": int(true.shape[0]),
            **metrics(pred, true), **(extra or {})}
     Path(out).write_text(json.dumps(rec, indent=1))
     return rec

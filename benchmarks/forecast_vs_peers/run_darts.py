@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> dict:
         pl_trainer_kwargs={"accelerator": "cpu", "enable_progress_bar": False, "enable_model_summary": False,
                            "logger": False, "enable_checkpointing": False})
     with common.Stopwatch() as fit:
-        model.fit(train, verbose=False)
+        model.fit(train, max_samples_per_ts=spec.train_windows or None, verbose=False)
     with common.Stopwatch() as pred_t:
         fc = model.historical_forecasts(full, start=spec.test_start, start_format="position", forecast_horizon=H,
                                         stride=1, retrain=False, last_points_only=False, overlap_end=False,
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     lat = common.latency(lambda: model.predict(n=H, series=one, verbose=False, show_warnings=False),
                          spec.latency_calls)
     n_params = sum(p.numel() for p in model.model.parameters())
-    return common.finish(args.out, "darts", spec, pred, y_te, fit.seconds, pred_t.seconds, import_s,
+    return common.finish(args.out, "darts", spec, pred, y_te, fit, pred_t, import_s,
                          {**lat, "params": n_params, "ftz": args.ftz, "epochs_run": spec.epochs,
                           "version": darts.__version__})
 

@@ -3,7 +3,9 @@
 NeuralForecast trains by optimizer steps on ``windows_batch_size`` windows sampled per step, so 10 epochs are
 ``10 * ceil(train windows / batch)`` steps. Test windows are predicted in one ``predict`` call, each window as
 its own series (NeuralForecast forecasts after the end of every series it is given). MSE loss and the identity
-scaler, because the data are already z-scored with train statistics.
+scaler, because the data are already z-scored with train statistics. With ``train_windows`` set, the other rows
+train on the most recent windows only; NeuralForecast samples its windows from the whole training part, with the
+same number of steps.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     one = frame(x_te[-1:], pd, np)
     lat = common.latency(lambda: nf.predict(df=one), spec.latency_calls)
     n_params = sum(p.numel() for p in nf.models[0].parameters())
-    return common.finish(args.out, "neuralforecast", spec, pred, y_te, fit.seconds, pred_t.seconds, import_s,
+    return common.finish(args.out, "neuralforecast", spec, pred, y_te, fit, pred_t, import_s,
                          {**lat, "params": n_params, "ftz": args.ftz, "steps": steps,
                           "version": neuralforecast.__version__})
 

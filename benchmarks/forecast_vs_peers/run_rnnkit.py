@@ -78,7 +78,7 @@ def lfl_row(args, spec, series, import_s: float) -> dict:
             return model(one).numpy()
 
     lat = common.latency(one_call, spec.latency_calls)
-    return common.finish(args.out, "rnnkit-lfl", spec, pred, y_te, fit.seconds, pred_t.seconds, import_s,
+    return common.finish(args.out, "rnnkit-lfl", spec, pred, y_te, fit, pred_t, import_s,
                          {**lat, "epochs_run": res.epochs, "stopped": res.stopped,
                           "params": sum(p.numel() for p in model.parameters()),
                           "impl": "rnnkit.nn.LSTM + rnnkit.train.Trainer"})
@@ -101,8 +101,9 @@ def default_config(spec) -> dict:
     if spec.name == "taylor":
         return dict(hidden_size=64, epochs=20, batch_size=64, lr=3e-3, early_stopping_patience=3, loss="mse",
                     norm="last")
-    return dict(hidden_size=256, epochs=10, batch_size=256, early_stopping_patience=2, loss="mse", norm="last",
-                dropout=0.3)
+    # ETTh1: the settings of benchmarks/forecast/ett.py (best validation there came after the first epoch).
+    return dict(hidden_size=128, epochs=2, batch_size=256, early_stopping_patience=1, loss="mae", norm="revin",
+                dropout=0.1)
 
 
 def default_row(args, spec, series, import_s: float) -> dict:
@@ -124,7 +125,7 @@ def default_row(args, spec, series, import_s: float) -> dict:
     one = long_frame(series[-1:], spec.test_end - L, spec.test_end)
     lat = common.latency(lambda: f.predict(data=one), spec.latency_calls)
     res = f.fit_result_
-    return common.finish(args.out, "rnnkit-default", spec, pred, y_te, fit.seconds, pred_t.seconds, import_s,
+    return common.finish(args.out, "rnnkit-default", spec, pred, y_te, fit, pred_t, import_s,
                          {**lat, "epochs_run": res.epochs, "stopped": res.stopped, "config": cfg,
                           "params": sum(p.numel() for p in f.model_.parameters()),
                           "impl": "rnnkit.forecast.Forecaster('segrnn') fit + backtest"})

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
             return model(one).numpy()
 
     lat = common.latency(one_call, spec.latency_calls)
-    return common.finish(args.out, "torch", spec, pred, y_te, fit.seconds, pred_t.seconds, import_s,
+    return common.finish(args.out, "torch", spec, pred, y_te, fit, pred_t, import_s,
                          {**lat, "params": sum(p.numel() for p in model.parameters()), "ftz": args.ftz,
                           "epochs_run": spec.epochs, "np_version": np.__version__})
 
