@@ -20,6 +20,7 @@ from rnnkit.forecast.frames import SeriesSet, future_index, load_frame
 from rnnkit.forecast.models import MODELS, NetConfig
 from rnnkit.forecast.network import ForecastModel
 from rnnkit.forecast.probabilistic import OutputSpec
+from rnnkit.forecast.scaling import NORMS
 from rnnkit.forecast.validation import check_lengths, check_positive_int, future_block, season_for
 from rnnkit.forecast.windows import FlatSeries, gather, window_ends
 
@@ -62,6 +63,8 @@ class Forecaster:
                  device: str = "auto", num_threads: int | None = None, progress: bool = False):
         if model not in MODELS:
             raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
         self.model, self.cell, self.decoder, self.norm = model, cell, decoder, norm
         self.input_size = check_positive_int("input_size", input_size)
         self.horizon = check_positive_int("horizon", horizon)
