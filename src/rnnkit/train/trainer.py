@@ -99,7 +99,10 @@ class Trainer:
             loss_fn: ``loss_fn(model, batch) -> scalar Tensor``.
             eval_fn: ``eval_fn(model) -> {name: float}``, called in eval mode under ``no_grad``.
             model_config: JSON settings that rebuild the model; stored in every checkpoint's ``config.json``.
-            resume: continue from the latest checkpoint in ``out_dir`` (a fresh start if there is none yet).
+            resume: continue from the latest checkpoint in ``out_dir`` (a fresh start if there is none yet); on CPU
+                the run then ends with the same weights, bit for bit, as an uninterrupted one. On CUDA it continues
+                closely but not bitwise: cuDNN's RNN dropout keeps a random state that is not saved. Without
+                ``resume``, earlier checkpoints in ``out_dir`` are deleted.
             callbacks: called with each evaluation record (a dict) after it is logged.
         """
         c, out = self.config, self.out_dir
