@@ -10,6 +10,9 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Tests use tiny models, where a second OpenMP thread costs more than it brings (and spins on a busy machine).
+torch.set_num_threads(1)
+
 
 def shared_data_dir() -> Path | None:
     """The benchmark data folder: ``$RNNKIT_DATA``, else ``../shared/data`` beside the repository, else None."""
