@@ -119,6 +119,10 @@ def peer_missing(run: str, args) -> str | None:
         return f"skipping {run}: no --peer-python given (install the peers as in requirements-peers.txt)"
     if not Path(python).exists():
         return f"skipping {run}: interpreter {python} does not exist"
+    if where == "self":
+        import importlib.util
+
+        return None if importlib.util.find_spec(module) else f"skipping {run}: `import {module}` fails here"
     probe = subprocess.run([python, "-c", f"import {module}"], capture_output=True, text=True)
     if probe.returncode != 0:
         last = (probe.stderr.strip().splitlines() or ["?"])[-1]

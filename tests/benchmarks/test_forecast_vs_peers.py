@@ -103,7 +103,8 @@ def test_absent_peers_are_skipped_and_rnnkit_rows_run(tmp_path, capsys):
         assert np.isfinite(r["mse"]) and r["fit_s"] > 0 and r["process_s"] > r["fit_s"]
         assert r["test_windows"] == 2 * (300 - 240 - 24 + 1)
     table = (tmp_path / "results.md").read_text()
-    assert "rnnkit like-for-like LSTM" in table and "raw PyTorch loop (no peer ran)" not in table
+    assert "| rnnkit like-for-like LSTM |" in table and "| rnnkit default: Forecaster('segrnn')" in table
+    assert "no peer ran" in table  # without peers or the raw loop there is no reference for the ratio
 
 
 def test_without_peer_python_peers_are_skipped():
