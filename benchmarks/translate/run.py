@@ -6,8 +6,10 @@ command and the machine, so that RESULTS.md can quote it.
 
     python benchmarks/translate/run.py multi30k --data DIR --max-time 30 --out /tmp/mt-multi30k
     python benchmarks/translate/run.py enja --data DIR --max-time 30 --out /tmp/mt-enja
+    python benchmarks/translate/run.py enja --model /tmp/mt-enja/model --out /tmp/mt-enja   # score a saved model
 
-``--data`` defaults to the RNNKIT_DATA environment variable.
+``--data`` defaults to the RNNKIT_DATA environment variable. ``results.json`` is rewritten after every measurement,
+and records the process CPU time beside the wall-clock time: on a CPU shared with other jobs the two differ a lot.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -46,11 +49,17 @@ def data_dir(arg: str | None) -> Path:
     return Path(d)
 
 
-def decode_speed(tr: Translator, sentences: list[str], beam: int, batch: int) -> float:
-    """Sentences per second translating ``sentences`` (one thread, CPU)."""
-    t0 = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time (user + system) used by this process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def decode_speed(tr: Translator, sentences: list[str], beam: int, batch: int) -> tuple[float, float]:
+    """Sentences per wall-clock second and per CPU second translating ``sentences`` (CPU)."""
+    t0, c0 = time.perf_counter(), cpu_seconds()
     tr.translate(sentences, beam_size=beam, batch_size=batch)
-    return len(sentences) / (time.perf_counter() - t0)
+    return len(sentences) / (time.perf_counter() - t0), len(sentences) / max(1e-9, cpu_seconds() - c0)
 
 
 def main() -> None:
@@ -70,7 +79,8 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--speed-sentences", type=int, default=200, help="test sentences timed for decoding speed")
+    p.add_argument("--speed-sentences", type=int, default=100, help="test sentences timed for decoding speed")
+    p.add_argument("--model", default=None, help="score this saved model folder instead of training")
     args = p.parse_args()
     root = data_dir(args.data)
     out = Path(args.out)
@@ -80,35 +90,50 @@ def main() -> None:
     train, valid, test = (read_parallel(root / a, root / b) for a, b in
                           ((tr_src, tr_tgt), (va_src, va_tgt), (te_src, te_tgt)))
     print(f"train {len(train.src)} valid {len(valid.src)} test {len(test.src)} pairs", flush=True)
-    tr = Translator(cell=args.cell, attention=args.attention, input_feeding=args.input_feeding,
-                    embed_size=args.embed_size, hidden_size=args.hidden_size, num_layers=args.layers,
-                    dropout=args.dropout, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
-                    max_time=args.max_time, num_threads=args.threads, device="cpu", **settings)
-    t0 = time.perf_counter()
-    tr.fit(train.src, train.tgt, valid=(valid.src, valid.tgt))
-    train_seconds = time.perf_counter() - t0
-    tr.save(out / "model")
-    r = tr.fit_result_
-    results = {"task": args.task, "command": "python " + " ".join(sys.argv), "train_seconds": round(train_seconds, 1),
-               "epochs": r.epochs, "steps": r.steps, "stopped": r.stopped, "best_val_loss": r.best_metric,
-               "machine": f"2-core shared CPU, torch {torch.__version__} CPU, {platform.python_version()}, "
+    results = {"task": args.task, "command": "python " + " ".join(sys.argv),
+               "machine": f"2-core shared CPU, torch {torch.__version__} CPU, python {platform.python_version()}, "
                           f"{args.threads} thread(s)"}
+
+    def write() -> None:
+        (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+    if args.model is None:
+        tr = Translator(cell=args.cell, attention=args.attention, input_feeding=args.input_feeding,
+                        embed_size=args.embed_size, hidden_size=args.hidden_size, num_layers=args.layers,
+                        dropout=args.dropout, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
+                        max_time=args.max_time, num_threads=args.threads, device="cpu", **settings)
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        tr.fit(train.src, train.tgt, valid=(valid.src, valid.tgt))
+        r = tr.fit_result_
+        results.update({"train_seconds": round(time.perf_counter() - t0, 1),
+                        "train_cpu_seconds": round(cpu_seconds() - c0, 1), "epochs": r.epochs, "steps": r.steps,
+                        "stopped": r.stopped, "best_val_loss": r.best_metric})
+        tr.save(out / "model")
+        write()
+    else:
+        tr = Translator.load(args.model)
+        results["model"] = args.model
     for beam in (1, 5):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         s = tr.evaluate(test.src, test.tgt, beam_size=beam)
         results[f"beam{beam}_seconds"] = round(time.perf_counter() - t0, 1)
+        results[f"beam{beam}_cpu_seconds"] = round(cpu_seconds() - c0, 1)
         results[f"bleu_beam{beam}"], results[f"chrf_beam{beam}"] = round(s["bleu"], 2), round(s["chrf"], 2)
         results["bleu_signature"], results["chrf_signature"] = s["bleu_signature"], s["chrf_signature"]
         if args.task == "multi30k":
             results[f"tutorial_bleu_beam{beam}"] = round(tutorial_bleu(s["hypotheses"], test.tgt), 2)
         (out / f"test.beam{beam}.txt").write_text("\n".join(s["hypotheses"]) + "\n", encoding="utf-8")
-        print(json.dumps({k: v for k, v in results.items() if k.startswith(("bleu_", "chrf_", "tutorial"))}),
-              flush=True)
+        write()
+        print(json.dumps(results), flush=True)
     speed_src = test.src[: args.speed_sentences]
     for beam in (1, 5):
         for batch in (1, 64):
-            results[f"sent_per_s_beam{beam}_batch{batch}"] = round(decode_speed(tr, speed_src, beam, batch), 1)
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+            wall, cpu = decode_speed(tr, speed_src, beam, batch)
+            results[f"sent_per_s_beam{beam}_batch{batch}"] = round(wall, 1)
+            results[f"sent_per_cpu_s_beam{beam}_batch{batch}"] = round(cpu, 1)
+            write()
+    results["speed_sentences"] = len(speed_src)
+    write()
     print(json.dumps(results, indent=2))
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from rnnkit.translate.numbers import number_corpus
 from rnnkit.translate.translator import Translator
 
-DEMO_MAX_VALUE = 10**9 - 1  # up to "nine hundred and ninety-nine million ...": both 万 and 億 groups appear
+DEMO_MAX_VALUE = 10**8 - 1  # up to "ninety-nine million ...": 万 regroups English thousands (億 starts at 10^8)
 EXAMPLE = "twelve million three hundred and forty-five thousand six hundred and seventy-eight"
 
 
-def numbers_demo(out_dir: str | Path, epochs: int = 3, max_time: float | None = 10.0, seed: int = 0,
+def numbers_demo(out_dir: str | Path, epochs: int = 4, max_time: float | None = 10.0, seed: int = 0,
                  train_size: int = 20000, test_size: int = 500, echo: Callable[[str], None] = print
                  ) -> dict[str, float]:
     """Train on ``train_size`` numbers for ``epochs`` (at most ``max_time`` minutes); score ``test_size`` unseen ones.

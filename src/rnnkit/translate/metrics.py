@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,8 +67,21 @@ class Alignment:
         return plot_attention(self, path, title)
 
 
+def _ascii_label(token: str) -> str:
+    """A CJK token readable without a CJK font: numerals by value (万 -> 10000), others by code point."""
+    if not _CJK.search(token):
+        return token
+    if len(token) == 1 and unicodedata.numeric(token, None) is not None:
+        return f"{unicodedata.numeric(token):g}"
+    return " ".join(f"U+{ord(ch):04X}" if _CJK.match(ch) else ch for ch in token)
+
+
 def plot_attention(alignment: Alignment, path: str | os.PathLike, title: str | None = None) -> Path:
-    """Write ``alignment`` as a heatmap PNG at ``path``; CJK labels use a CJK font when one is installed."""
+    """Write ``alignment`` as a heatmap PNG at ``path``.
+
+    CJK labels use a CJK font when one is installed; without one, numerals show their value (二 -> 2, 万 -> 10000)
+    and other characters their code point, rather than empty boxes.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -87,11 +101,11 @@ def plot_attention(alignment: Alignment, path: str | os.PathLike, title: str | N
             if any(f.name == name for f in font_manager.fontManager.ttflist):
                 font = name
                 break
-    ylabels = alignment.tgt_tokens
-    if font is None and any(_CJK.search(t) for t in ylabels):
-        ylabels = [t if not _CJK.search(t) else f"{t.encode('unicode_escape').decode()}" for t in ylabels]
+    xlabels, ylabels = alignment.src_tokens, alignment.tgt_tokens
+    if font is None:  # no CJK glyphs: show the character with its number value or code point instead of boxes
+        xlabels, ylabels = [_ascii_label(t) for t in xlabels], [_ascii_label(t) for t in ylabels]
     kw = {"fontfamily": font} if font else {}
-    ax.set_xticklabels(alignment.src_tokens, rotation=60, ha="right", **kw)
+    ax.set_xticklabels(xlabels, rotation=60, ha="right", **kw)
     ax.set_yticklabels(ylabels, **kw)
     ax.set_xlabel("source")
     ax.set_ylabel("output")
