@@ -47,3 +47,15 @@ def test_bad_options_are_one_error_line(tmp_path, capsys, args, message):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_demo_at_default_settings(tmp_path):
+    """The first stop of `rnnkit demo` (about 20 s of CPU): RNN forgets, LSTM / GRU retain and bridge longer delays."""
+    from rnnkit.cli.inspect import run_demo
+
+    m = run_demo(tmp_path)
+    assert (tmp_path / "memory.png").exists()
+    assert m["rnn_grad_lag50"] < 1e-6 * m["lstm_grad_lag50"]
+    assert m["rnn_copy_longest_delay"] < m["lstm_copy_longest_delay"]
+    assert m["rnn_copy_longest_delay"] < m["gru_copy_longest_delay"]

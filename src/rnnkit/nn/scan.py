@@ -78,9 +78,12 @@ def log_linear_scan(log_a: Tensor, log_b: Tensor, h0: Tensor) -> Tensor:
         h0: (B, H), the initial state, any sign.
 
     Returns:
-        h: (B, T, H), ``h_1 .. h_T``. Differentiable in all three inputs (first order).
+        h: (B, T, H), ``h_1 .. h_T``, in the dtype of ``log_a``. Differentiable in all three inputs (first order).
     """
-    return _LogLinearScan.apply(log_a, log_b, h0)
+    if log_a.dtype in (torch.float16, torch.bfloat16):
+        # Cumulative sums of logs lose everything in 8 mantissa bits: scan in float32, hand back the low precision.
+        return _LogLinearScan.apply(log_a.float(), log_b.float(), h0.float()).to(log_a.dtype)
+    return _LogLinearScan.apply(log_a, log_b, h0.to(log_a.dtype))
 
 
 def masked_log_scan(log_a: Tensor, log_b: Tensor, h0: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
