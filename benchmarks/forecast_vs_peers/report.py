@@ -15,11 +15,11 @@ def medians(records: list[dict]) -> dict[str, dict]:
         ok = [r for r in records if r["run"] == run and "error" not in r]
         row = {"rounds": len(ok), "failed": sum(1 for r in records if r["run"] == run and "error" in r)}
         if ok:
-            row.update({f: statistics.median(r[f] for r in ok) for f in FIELDS if all(f in r for r in ok)})
+            row.update({f: statistics.median(r[f] for r in ok if f in r) for f in FIELDS if any(f in r for r in ok)})
             row["fit_predict_s"] = statistics.median(r["fit_s"] + r["predict_s"] for r in ok)
             if all("fit_cpu_s" in r for r in ok):
                 row["fit_predict_cpu_s"] = statistics.median(r["fit_cpu_s"] + r["predict_cpu_s"] for r in ok)
-            row["epochs_run"] = statistics.median(r.get("epochs_run", 0) for r in ok)
+            row["epochs_run"] = statistics.median(r.get("epochs_run", r.get("steps", 0)) for r in ok)
         out[run] = row
     return out
 
@@ -69,28 +69,29 @@ def markdown(summary: dict, labels: dict[str, str], peers: tuple[str, ...]) -> s
         ref_name = "fastest peer" if have else "raw PyTorch loop (no peer ran)"
         spec = t["spec"]
         parts.append(f"### {task}: L={spec['input_size']}, H={spec['horizon']}, {spec['notes'].get('split', '')}\n")
-        parts.append(f"Medians of {summary['rounds']} interleaved rounds; times are wall (CPU) seconds of a one-thread "
+        parts.append(f"Medians over up to {summary['rounds']} interleaved rounds (count per row in the last column); times are wall (CPU) seconds of a one-thread "
                      f"process. Ratio = (fit + predict) CPU time / that of the {ref_name} (wall-time ratio in "
                      f"brackets); below 1 is faster.\n")
         parts.append("| run | fit s | predict s (all test windows) | process s (with imports) | peak MiB | test MAE | "
-                     "test MSE | ratio | 1-series predict p50 / p95 ms | epochs |")
-        parts.append("|---|---|---|---|---|---|---|---|---|---|")
+                     "test MSE | ratio | 1-series predict p50 / p95 ms | epochs | rounds |")
+        parts.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for run, m in med.items():
             if not m["rounds"]:
-                parts.append(f"| {labels.get(run, run)} | failed in {m['failed']} rounds | | | | | | | | |")
+                parts.append(f"| {labels.get(run, run)} | failed in {m['failed']} rounds | | | | | | | | | |")
                 continue
             ratio = f"{m['fit_predict_s'] / fastest:.3f}" if fastest else "-"
             if fastest_cpu and "fit_predict_cpu_s" in m:
                 ratio = f"{m['fit_predict_cpu_s'] / fastest_cpu:.3f} ({ratio})"
             cpu = lambda k, m=m: f" ({m[k]:.2f})" if k in m else ""  # noqa: E731
+            proc = f"{m['process_s']:.1f}{cpu('process_cpu_s')}" if "process_s" in m else "-"
             parts.append(f"| {labels.get(run, run)} | {m['fit_s']:.2f}{cpu('fit_cpu_s')} | "
-                         f"{m['predict_s']:.3f}{cpu('predict_cpu_s')} | {m['process_s']:.1f}{cpu('process_cpu_s')} | "
+                         f"{m['predict_s']:.3f}{cpu('predict_cpu_s')} | {proc} | "
                          f"{m['peak_rss_mb']:.0f} | {m['mae']:.4f} | {m['mse']:.4f} | {ratio} | "
                          f"{m.get('latency_p50_ms', float('nan')):.2f} / {m.get('latency_p95_ms', float('nan')):.2f} | "
-                         f"{m['epochs_run']:g} |")
+                         f"{m['epochs_run']:g} | {m['rounds']} |")
         n = t["seasonal_naive"]
         parts.append(f"| seasonal naive (period {spec['season']}) | - | - | - | - | {n['mae']:.4f} | {n['mse']:.4f} "
-                     f"| - | - | - |\n")
+                     f"| - | - | - | - |\n")
         parts += goals(med, n, peers) + [""]
     for why in summary["skipped"].values():
         parts.append(f"- {why}")

@@ -158,6 +158,7 @@ def run_one(run: str, task_file: Path, out_dir: Path, rnd: int, args) -> dict:
     rec = json.loads(res.read_text())
     rec.update(round=rnd, process_s=wall, process_cpu_s=usage.ru_utime + usage.ru_stime,
                child_maxrss_mb=usage.ru_maxrss / 1024.0)
+    res.write_text(json.dumps(rec, indent=1))  # complete record, so that summarize.py can rebuild a partial run
     print(f"  {run}: fit {rec['fit_s']:.2f}s (CPU {rec['fit_cpu_s']:.2f}s) predict {rec['predict_s']:.3f}s "
           f"process {wall:.1f}s (CPU {rec['process_cpu_s']:.1f}s) "
           f"MAE {rec['mae']:.4f} MSE {rec['mse']:.4f}", flush=True)

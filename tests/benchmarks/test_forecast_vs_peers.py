@@ -18,6 +18,7 @@ sys.path.insert(0, str(BENCH))
 import common  # noqa: E402
 import report  # noqa: E402
 import run  # noqa: E402
+import summarize  # noqa: E402
 
 
 def _spec(**kw) -> common.TaskSpec:
@@ -105,6 +106,9 @@ def test_absent_peers_are_skipped_and_rnnkit_rows_run(tmp_path, capsys):
     table = (tmp_path / "results.md").read_text()
     assert "| rnnkit like-for-like LSTM |" in table and "| rnnkit default: Forecaster('segrnn')" in table
     assert "no peer ran" in table  # without peers or the raw loop there is no reference for the ratio
+    rebuilt = summarize.summarize(tmp_path)["tasks"]["synthetic"]  # the same table from the files alone
+    assert sorted((r["run"], r["mse"], r["process_s"]) for r in rebuilt["records"]) == sorted(
+        (r["run"], r["mse"], r["process_s"]) for r in records)
 
 
 def test_without_peer_python_peers_are_skipped():
