@@ -119,3 +119,11 @@ def test_misuse_teaches(fitted):
     s = fitted.stream()
     with pytest.raises(ValueError, match=r"the stream received no samples; call accept\(samples\) before finish\(\)"):
         s.finish()
+
+
+def test_evaluate_leaves_empty_references_out_and_counts_them(fitted):
+    (wav, text, sr), = tone_pairs(1, seed=8)
+    scores = fitted.evaluate([(wav, text, sr), (np.zeros(2000, np.float32), "", sr)])
+    assert scores["n"] == 1.0 and scores["n_empty_refs"] == 1.0
+    with pytest.raises(ValueError, match="evaluate needs at least one pair with a non-empty reference transcript"):
+        fitted.evaluate([(wav, "", sr)])
