@@ -180,3 +180,33 @@ def test_scan_gradient_has_no_float32_floor_at_long_lags():
     assert g64[0] < 1e-12  # the true gradient 150 steps back has vanished ...
     assert g[0] < 1e-10  # ... and the float32 scan agrees instead of reporting rounding noise
     torch.testing.assert_close(g[-20:].double(), g64[-20:], rtol=1e-3, atol=1e-6)
+
+
+def test_sequential_cpu_path_equals_log_scan():
+    from rnnkit.nn.scan import CPU_SEQUENTIAL_MIN_LANES, linear_scan, sequential_linear_scan
+
+    torch.manual_seed(0)
+    log_a = (-3 * torch.rand(4, 40, 80, dtype=torch.float64)).requires_grad_()
+    log_b = torch.randn(4, 40, 80, dtype=torch.float64, requires_grad=True)
+    h0 = -1.0 - torch.rand(4, 80, dtype=torch.float64)
+    assert 4 * 80 >= CPU_SEQUENTIAL_MIN_LANES  # so linear_scan takes the sequential path here
+    h_seq = linear_scan(log_a, log_b, h0)
+    h_log = log_linear_scan(log_a, log_b, h0)
+    torch.testing.assert_close(h_seq, h_log)
+    g_seq = torch.autograd.grad(h_seq.sin().sum(), (log_a, log_b))
+    g_log = torch.autograd.grad(h_log.sin().sum(), (log_a, log_b))
+    for u, v in zip(g_seq, g_log):
+        torch.testing.assert_close(u, v)
+    low = sequential_linear_scan(log_a.detach().bfloat16(), log_b.detach().bfloat16(), h0.bfloat16())
+    assert low.dtype == torch.bfloat16
+
+
+def test_large_batch_layer_matches_step_loop():
+    torch.manual_seed(0)
+    scan, loop = MinLSTM(3, 64), MinLSTM(3, 64, backend="reference")
+    loop.load_state_dict(scan.state_dict())
+    x, lengths = torch.randn(8, 12, 3), torch.tensor([12, 5, 1, 12, 7, 3, 9, 12])
+    y1, s1 = scan(x, lengths=lengths)
+    y2, s2 = loop(x, lengths=lengths)
+    torch.testing.assert_close(y1, y2)
+    torch.testing.assert_close(s1.h, s2.h)

@@ -1,8 +1,10 @@
 """minGRU and minLSTM (Feng et al. 2024, "Were RNNs All We Needed?", arXiv:2410.01201).
 
 Both drop the hidden state from the gates, so every gate depends on ``x_t`` alone and the recurrence becomes the
-linear ``h_t = a_t h_{t-1} + b_t``. Training runs the whole sequence at once with the log-space parallel scan of
-:mod:`rnnkit.nn.scan`; ``step`` runs the same maths one step at a time for streaming. The two agree (tested).
+linear ``h_t = a_t h_{t-1} + b_t``. Training runs the whole sequence at once: all gates in one matmul, then the
+log-space parallel scan of :mod:`rnnkit.nn.scan` (on CPU with ``B * H >= 256``, a lean loop over the precomputed
+coefficients, measured faster there); ``step`` runs the same maths one step at a time for streaming. They agree
+(tested).
 
 .. math::
     \\text{minGRU (Sec. 3.1):}\\quad z_t = \\sigma(W_z x_t),\\ \\tilde h_t = g(W_h x_t),\\
