@@ -127,3 +127,11 @@ def test_evaluate_leaves_empty_references_out_and_counts_them(fitted):
     assert scores["n"] == 1.0 and scores["n_empty_refs"] == 1.0
     with pytest.raises(ValueError, match="evaluate needs at least one pair with a non-empty reference transcript"):
         fitted.evaluate([(wav, "", sr)])
+
+
+def test_score_ranks_the_spoken_transcript_first(fitted):
+    (wav, text, sr), = tone_pairs(1, seed=9)
+    candidates = ["yes", "no", "yes no", "no yes", "yes yes", "no no", "yes yes yes", "no no no", text]
+    scores = fitted.score(wav, candidates, sample_rate=sr)
+    assert scores.shape == (len(candidates),)
+    assert candidates[int(scores.argmax())] == text

@@ -208,6 +208,22 @@ class SpeechRecognizer:
             self._report(note)
         return [self.decode(lp) for lp in self.log_probs(feats)]
 
+    @torch.no_grad()
+    def score(self, audio, candidates: list[str], sample_rate: int | None = None) -> Tensor:
+        """log P(text | audio) of each candidate transcript, summed over all CTC alignments: (len(candidates),).
+
+        Closed-set recognition (e.g. isolated digits): ``candidates[int(rec.score(wav, words).argmax())]``.
+        Candidates too long for the audio score ``-inf``.
+        """
+        lp = self.log_probs([self.featurize(audio, sample_rate)])[0]  # (T', V)
+        labels = [self.alphabet_.encode(c) for c in candidates]
+        n = len(labels)
+        nll = torch.nn.functional.ctc_loss(
+            lp.unsqueeze(1).expand(-1, n, -1), torch.tensor([x for lab in labels for x in lab], dtype=torch.long),
+            torch.full((n,), lp.shape[0], dtype=torch.long), torch.tensor([len(lab) for lab in labels]),
+            blank=0, reduction="none", zero_infinity=False)  # (n,)
+        return -nll
+
     def stream(self, sample_rate: int | None = None):
         """A streaming transcriber: ``s.accept(samples) -> partial text``, ``s.finish() -> text``.
 
