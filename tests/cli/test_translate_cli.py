@@ -98,7 +98,7 @@ def test_demo_smoke(tmp_path, monkeypatch):
 
     lines: list[str] = []
     metrics = numbers_demo(tmp_path, epochs=1, train_size=200, test_size=10, echo=lines.append)
-    assert set(metrics) == {"exact_match", "chrf", "train_seconds", "sentences_per_second"}
+    assert set(metrics) == {"exact_match", "chrf", "train_seconds", "train_cpu_seconds", "sentences_per_second"}
     assert 0.0 <= metrics["exact_match"] <= 1.0
     assert (tmp_path / "attention.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "model" / "config.json").exists()
     assert any("exact match on 10 unseen numbers" in line for line in lines)
