@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-# log b at padded steps: b = 0 exactly after exp, yet finite so logcumsumexp's backward never meets -inf - (-inf).
+# log b at padded steps: exp gives exactly 0, yet it is finite, so no -inf - (-inf) = nan can arise in the scan.
 _LOG_ZERO = -1e4
 
 
