@@ -11,8 +11,9 @@ a training step, ``y = layer(x); y.backward(dy)``, as the median of ``--reps`` r
 ms, us per step (ms / T), tokens/s (B T / s), TFLOP/s (matmul FLOPs of forward + backward, 3 x 2 B T G (F + H))
 and the speed ratio to cuDNN fp16 and to cuDNN bf16 of the same cell (``> 1`` means faster than cuDNN).
 Implementations: ``cudnn`` (torch.nn.LSTM / GRU), ``rnnkit-torch`` (rnnkit's torch backend with its bf16
-routing), ``triton`` (rnnkit's fused kernels) and, for minGRU / minLSTM, ``torch-scan`` (the log-space scan),
-compared with the cuDNN GRU / LSTM of the same size. A second table times a B=1 streaming step: eager, a CUDA
+routing), ``triton`` (rnnkit's fused kernels), for minGRU / minLSTM ``torch-scan`` (the log-space scan) and for
+the LayerNormLSTM (``lnlstm``, H <= 256 in Triton) ``reference`` (the Python loop); those are compared with the
+cuDNN GRU / LSTM of the same size. A second table times a B=1 streaming step: eager, a CUDA
 graph of ``layer.step`` and a CUDA graph of the fused one-launch step (:class:`~rnnkit.kernels.triton_step.GraphedStep`).
 """
 
@@ -26,31 +27,32 @@ import time
 
 import torch
 
-CELLS = ("lstm", "gru", "mingru", "minlstm")
-GATES = {"lstm": 4, "gru": 3, "mingru": 2, "minlstm": 3}
-CUDNN_OF = {"lstm": "lstm", "gru": "gru", "mingru": "gru", "minlstm": "lstm"}  # the classic cell compared with
+CELLS = ("lstm", "gru", "lnlstm", "mingru", "minlstm")
+GATES = {"lstm": 4, "gru": 3, "lnlstm": 4, "mingru": 2, "minlstm": 3}
+CUDNN_OF = {"lstm": "lstm", "gru": "gru", "lnlstm": "lstm", "mingru": "gru", "minlstm": "lstm"}  # compared with
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 IMPLS = {  # cell family -> (implementation, dtype) rows, baselines first
     "classic": [("cudnn", "fp16"), ("cudnn", "bf16"), ("rnnkit-torch", "bf16"), ("triton", "bf16"),
                 ("triton", "fp32")],
     "min": [("torch-scan", "bf16"), ("triton", "bf16"), ("triton", "fp32")],
+    "ln": [("reference", "fp32"), ("triton", "fp32"), ("triton", "bf16")],  # the Python loop is the baseline
 }
 
 
 def flops(cell: str, B: int, T: int, H: int) -> float:
     """Matmul FLOPs of forward + backward (backward ~ 2x forward); min cells have no recurrent matmul."""
     G = GATES[cell] * H
-    per_step = 2 * B * G * (H + (H if cell in ("lstm", "gru") else 0))
+    per_step = 2 * B * G * (H + (H if cell in ("lstm", "gru", "lnlstm") else 0))
     return 3.0 * per_step * T
 
 
 def build(cell: str, impl: str, H: int, dtype: torch.dtype) -> torch.nn.Module:
-    from rnnkit.nn import GRU, LSTM, MinGRU, MinLSTM
+    from rnnkit.nn import GRU, LSTM, LayerNormLSTM, MinGRU, MinLSTM
 
     if impl == "cudnn":
         return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](H, H, batch_first=True).cuda().to(dtype)
-    cls = {"lstm": LSTM, "gru": GRU, "mingru": MinGRU, "minlstm": MinLSTM}[cell]
-    backend = "triton" if impl == "triton" else "torch"
+    cls = {"lstm": LSTM, "gru": GRU, "lnlstm": LayerNormLSTM, "mingru": MinGRU, "minlstm": MinLSTM}[cell]
+    backend = {"triton": "triton", "reference": "reference"}.get(impl, "torch")
     return cls(H, H, backend=backend).cuda().to(dtype)
 
 
@@ -77,12 +79,12 @@ def time_train_step(layer: torch.nn.Module, B: int, T: int, H: int, dtype: torch
 def run_grid(cells, Bs, Hs, Ts, reps: int, log=print) -> list[dict]:
     rows = []
     for cell in cells:
-        family = "min" if cell.startswith("min") else "classic"
+        family = "min" if cell.startswith("min") else "ln" if cell == "lnlstm" else "classic"
         for B in Bs:
             for H in Hs:
                 for T in Ts:
                     base = {}
-                    if family == "min":  # ratios against the closest classic cell in cuDNN
+                    if family != "classic":  # ratios against the closest classic cell in cuDNN
                         for dt in ("fp16", "bf16"):
                             layer = build(CUDNN_OF[cell], "cudnn", H, DTYPES[dt])
                             base[dt] = time_train_step(layer, B, T, H, DTYPES[dt], reps)

@@ -37,3 +37,17 @@ def test_row_arithmetic_and_format():
     assert line.split() == ["lstm", "triton", "bf16", "8", "256", "128", "2.000", "15.62", "5.12e+05",
                             f"{r['tflops']:.2f}", "1.50", "3.00"]
     assert len(line) == len(bench.HEADER)
+
+
+def test_grid_ratios_use_the_cudnn_rows_of_the_same_size(monkeypatch):
+    bench = _module()
+    fake_ms = {("cudnn", torch.float16): 4.0, ("cudnn", torch.bfloat16): 8.0}
+    monkeypatch.setattr(bench, "build", lambda cell, impl, H, dtype: (impl, dtype))
+    monkeypatch.setattr(bench, "time_train_step", lambda layer, B, T, H, dtype, reps: fake_ms.get(layer, 2.0))
+    rows = bench.run_grid(["lstm", "mingru"], [8], [64], [128], reps=1, log=lambda line: None)
+    by = {(r["cell"], r["impl"], r["dtype"]): r for r in rows}
+    assert by[("lstm", "triton", "bf16")]["x_cudnn_fp16"] == 2.0
+    assert by[("lstm", "triton", "bf16")]["x_cudnn_bf16"] == 4.0
+    assert by[("lstm", "cudnn", "fp16")]["x_cudnn_fp16"] == 1.0
+    assert ("mingru", "cudnn", "fp16") not in by  # min cells are compared with cuDNN, not listed as cuDNN rows
+    assert by[("mingru", "triton", "bf16")]["x_cudnn_bf16"] == 4.0
