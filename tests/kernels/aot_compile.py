@@ -49,8 +49,12 @@ def signature(fn, constexprs: dict, dtype: str, fp32_ptrs=FP32_PTRS) -> dict:
 
 
 def configs():
-    """(label, jit function, constexprs, storage dtype, fp32-only pointers) for every kernel shape that ships."""
+    """(label, jit function, constexprs, storage dtype, fp32-only pointers, warps) for every kernel shape that ships.
+
+    The warps follow the launchers (``warps_for`` of the tile), so the report is about what actually runs.
+    """
     from rnnkit.kernels import triton_cellstep, triton_gru, triton_lnlstm, triton_lstm, triton_scan
+    from rnnkit.kernels.triton_common import warps_for
 
     out = []
     for dt, prec in (("bf16", "native"), ("fp32", "ieee")):
@@ -59,21 +63,24 @@ def configs():
                          ("8 heads", {"BB": 16, "BH": 128, "BK": 64, "NHB": 8, "BLOCKDIAG": True})):
             c = dict(c, PREC=prec)
             fp = FP32_PTRS - {"DG"}  # the LSTM / GRU gate gradients are stored in the compute dtype
-            out.append((f"lstm fwd {dt} {label}", triton_lstm._lstm_fwd, dict(c, SAVE=True), dt, fp))
-            out.append((f"lstm bwd {dt} {label}", triton_lstm._lstm_bwd, c, dt, fp))
-            out.append((f"gru fwd {dt} {label}", triton_gru._gru_fwd, dict(c, SAVE=True), dt, fp))
-            out.append((f"gru bwd {dt} {label}", triton_gru._gru_bwd, c, dt, fp))
+            w = warps_for(c["BB"] * c["BH"])
+            out.append((f"lstm fwd {dt} {label}", triton_lstm._lstm_fwd, dict(c, SAVE=True), dt, fp, w))
+            out.append((f"lstm bwd {dt} {label}", triton_lstm._lstm_bwd, c, dt, fp, w))
+            out.append((f"gru fwd {dt} {label}", triton_gru._gru_fwd, dict(c, SAVE=True), dt, fp, w))
+            out.append((f"gru bwd {dt} {label}", triton_gru._gru_bwd, c, dt, fp, w))
         for mode in (0, 1):
             c = {"MODE": mode, "BT": 64, "BH": 64}
-            out.append((f"scan fwd {dt} mode {mode}", triton_scan._scan_fwd, c, dt, FP32_PTRS))
-            out.append((f"scan bwd {dt} mode {mode}", triton_scan._scan_bwd, c, dt, FP32_PTRS))
+            w = warps_for(c["BT"] * c["BH"])
+            out.append((f"scan fwd {dt} mode {mode}", triton_scan._scan_fwd, c, dt, FP32_PTRS, w))
+            out.append((f"scan bwd {dt} mode {mode}", triton_scan._scan_bwd, c, dt, FP32_PTRS, w))
         c = {"BB": 16, "BH": 256, "BK": 64, "PREC": prec}
         fp = FP32_PTRS | {"ACT"}  # the LayerNormLSTM keeps its saved activations in fp32
-        out.append((f"lnlstm fwd {dt} H=256", triton_lnlstm._lnlstm_fwd, dict(c, SAVE=True), dt, fp))
-        out.append((f"lnlstm bwd {dt} H=256", triton_lnlstm._lnlstm_bwd, c, dt, fp))
+        w = warps_for(c["BB"] * c["BH"])
+        out.append((f"lnlstm fwd {dt} H=256", triton_lnlstm._lnlstm_fwd, dict(c, SAVE=True), dt, fp, w))
+        out.append((f"lnlstm bwd {dt} H=256", triton_lnlstm._lnlstm_bwd, c, dt, fp, w))
         for gru in (False, True):
-            c = {"GRU": gru, "HAS_BIAS": True, "BH": 64, "BK": 128}
-            out.append((f"cell step {dt} {'gru' if gru else 'lstm'}", triton_cellstep._cell_step, c, dt, set()))
+            c = {"GRU": gru, "HAS_BIAS": True, "BH": 32, "BK": 64}
+            out.append((f"cell step {dt} {'gru' if gru else 'lstm'}", triton_cellstep._cell_step, c, dt, set(), 4))
     return out
 
 
@@ -100,18 +107,20 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     target = GPUTarget("cuda", args.arch, 32)
     failed = 0
-    for label, fn, constexprs, dt, fp32_ptrs in configs():
+    for label, fn, constexprs, dt, fp32_ptrs, warps in configs():
         if args.only not in label:
             continue
         t0 = time.perf_counter()
         try:
-            k = triton.compile(ASTSource(fn, signature(fn, constexprs, dt, fp32_ptrs), constexprs), target=target)
+            src = ASTSource(fn, signature(fn, constexprs, dt, fp32_ptrs), constexprs)
+            k = triton.compile(src, target=target, options={"num_warps": warps})
         except Exception as err:  # noqa: BLE001 - report every failure, then fail at the end
             failed += 1
             print(f"FAIL {label}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", flush=True)
             continue
         extra = f", {ptxas_info(k.asm['ptx'], args.arch)}" if args.ptxas_info else ""
-        print(f"ok   {label}: {time.perf_counter() - t0:.1f} s, shared {k.metadata.shared} B{extra}", flush=True)
+        print(f"ok   {label}: {time.perf_counter() - t0:.1f} s, {warps} warps, shared {k.metadata.shared} B{extra}",
+              flush=True)
     return 1 if failed else 0
 
 

@@ -95,8 +95,8 @@ def cell_step(cell: nn.Module, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Te
     h_new = torch.empty_like(h)
     c_new = torch.empty_like(c) if not gru else h_new
     bias = cell.bias_ih is not None
-    BH = min(64, next_pow2(H))
-    BK = min(128, next_pow2(max(F, H)))
+    BH = min(32, next_pow2(H))  # (32, 64) fp32 weight tiles: no register spills at 4 warps
+    BK = min(64, next_pow2(max(F, H)))
     _cell_step[(B, triton.cdiv(H, BH))](x, h, c, cell.weight_ih, cell.weight_hh,
                                        cell.bias_ih if bias else x, cell.bias_hh if bias else x, h_new, c_new, F, H,
                                        GRU=gru, HAS_BIAS=bias, BH=BH, BK=BK)

@@ -96,6 +96,12 @@ def dot_precision(dtype: torch.dtype) -> str:
     return "ieee" if dtype == torch.float32 or interpreting() else "native"
 
 
+def warps_for(tile_elements: int) -> int:
+    """Warps per program: 8 once one (rows x units) tile reaches 2048 values, where 4 warps spill registers
+    (ptxas -v on sm_90, see tests/kernels/aot_compile.py)."""
+    return 8 if tile_elements >= 2048 else 4
+
+
 def next_pow2(n: int, lo: int = 16) -> int:
     return max(lo, triton.next_power_of_2(int(n)))
 

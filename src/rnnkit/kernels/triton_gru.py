@@ -22,6 +22,7 @@ from rnnkit.kernels.triton_common import (
     sigmoid,
     step_barrier,
     tanh,
+    warps_for,
 )
 from rnnkit.kernels.triton_lstm import _dh_from_dg, _lengths, check_recurrent_weight, recurrent_weight_grad
 
@@ -146,7 +147,8 @@ class _GRURecurrence(torch.autograd.Function):
         cnt = torch.zeros(k["NBB"], dtype=torch.int32, device=gx.device)
         _gru_fwd[(k["NBB"], k["NHB"])](gx, w, bias, lens, hs, act, cnt, B, T, H, k["HB"], w.shape[1],
                                        BB=k["BB"], BH=k["BH"], BK=k["BK"], NHB=k["NHB"], BLOCKDIAG=heads > 1,
-                                       SAVE=save, PREC=dot_precision(gx.dtype))
+                                       SAVE=save, PREC=dot_precision(gx.dtype),
+                                       num_warps=warps_for(k["BB"] * k["BH"]))
         ctx.save_for_backward(w, act, hs, lens)
         ctx.heads, ctx.k, ctx.has_bias = heads, k, b_hh is not None
         ctx.dtypes = (w_hh.dtype, b_hh.dtype if b_hh is not None else None, h0.dtype)
@@ -164,7 +166,8 @@ class _GRURecurrence(torch.autograd.Function):
         cnt = torch.zeros(k["NBB"], dtype=torch.int32, device=hs.device)
         _gru_bwd[(k["NBB"], k["NHB"])](w, lens, hs, act, dhs.contiguous(), dgx, dgh, dh0, cnt, B, T, H, k["HB"],
                                        w.shape[1], BB=k["BB"], BH=k["BH"], BK=k["BK"], NHB=k["NHB"],
-                                       BLOCKDIAG=ctx.heads > 1, PREC=dot_precision(hs.dtype))
+                                       BLOCKDIAG=ctx.heads > 1, PREC=dot_precision(hs.dtype),
+                                       num_warps=warps_for(k["BB"] * k["BH"]))
         dgh = dgh[:, :T]
         dw = recurrent_weight_grad(dgh, hs[:, :T], 3, ctx.heads).to(ctx.dtypes[0])
         db = dgh.float().sum((0, 1)).to(ctx.dtypes[1]) if ctx.has_bias else None

@@ -23,7 +23,15 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from rnnkit.kernels.triton_common import dot_precision, next_pow2, rows_times_w, rows_times_wT, sigmoid, tanh
+from rnnkit.kernels.triton_common import (
+    dot_precision,
+    next_pow2,
+    rows_times_w,
+    rows_times_wT,
+    sigmoid,
+    tanh,
+    warps_for,
+)
 from rnnkit.kernels.triton_lstm import _lengths
 
 MAX_HIDDEN = 256  # one program holds all H units of 16 batch rows (registers bound this)
@@ -189,7 +197,7 @@ class _LNLSTMRecurrence(torch.autograd.Function):
         BH = next_pow2(H)
         _lnlstm_fwd[(triton.cdiv(B, _BB),)](gx, w, *params, lens, hs, cs, act, nh, rs, cn, crs, B, T, H, float(p),
                                             float(eps), BB=_BB, BH=BH, BK=min(64, BH), SAVE=save,
-                                            PREC=dot_precision(gx.dtype))
+                                            PREC=dot_precision(gx.dtype), num_warps=warps_for(_BB * BH))
         ctx.save_for_backward(w, *params, lens, hs, cs, act, nh, rs, cn, crs)
         ctx.p, ctx.dtypes = float(p), (gx.dtype, w_hh.dtype, gamma_hh.dtype, h0.dtype, c0.dtype)
         return hs[:, 1:], cs[:, 1:]
@@ -207,7 +215,8 @@ class _LNLSTMRecurrence(torch.autograd.Function):
         BH = next_pow2(H)
         _lnlstm_bwd[(triton.cdiv(B, _BB),)](w, g_hh, g_c, b_c, lens, cs, act, nh, rs, cn, crs, dhs.contiguous(),
                                             dcs.contiguous(), dg, draw, dca, dh0, dc0, B, T, H, ctx.p, BB=_BB,
-                                            BH=BH, BK=min(64, BH), PREC=dot_precision(hs.dtype))
+                                            BH=BH, BK=min(64, BH), PREC=dot_precision(hs.dtype),
+                                            num_warps=warps_for(_BB * BH))
         h_prev = hs[:, :T].reshape(B * T, H).float()
         dw = draw[:, :T].reshape(B * T, G).t() @ h_prev  # (G, H)
         d_ghh = (dg * nh).sum((0, 1))

@@ -25,6 +25,7 @@ from rnnkit.kernels.triton_common import (
     sigmoid,
     step_barrier,
     tanh,
+    warps_for,
 )
 
 
@@ -167,7 +168,8 @@ class _LSTMRecurrence(torch.autograd.Function):
         cnt = torch.zeros(k["NBB"], dtype=torch.int32, device=gx.device)
         _lstm_fwd[(k["NBB"], k["NHB"])](gx, w, lens, hs, cs, act, cnt, B, T, H, k["HB"], w.shape[1],
                                         BB=k["BB"], BH=k["BH"], BK=k["BK"], NHB=k["NHB"], BLOCKDIAG=heads > 1,
-                                        SAVE=save, PREC=dot_precision(gx.dtype))
+                                        SAVE=save, PREC=dot_precision(gx.dtype),
+                                        num_warps=warps_for(k["BB"] * k["BH"]))
         ctx.save_for_backward(w, act, hs, cs, lens)
         ctx.heads, ctx.k = heads, k
         ctx.dtypes = (w_hh.dtype, h0.dtype, c0.dtype)
@@ -185,7 +187,8 @@ class _LSTMRecurrence(torch.autograd.Function):
         cnt = torch.zeros(k["NBB"], dtype=torch.int32, device=hs.device)
         _lstm_bwd[(k["NBB"], k["NHB"])](w, lens, hs, cs, act, dhs.contiguous(), dcs.contiguous(), dg, dh0, dc0, cnt,
                                         B, T, H, k["HB"], w.shape[1], BB=k["BB"], BH=k["BH"], BK=k["BK"],
-                                        NHB=k["NHB"], BLOCKDIAG=ctx.heads > 1, PREC=dot_precision(hs.dtype))
+                                        NHB=k["NHB"], BLOCKDIAG=ctx.heads > 1, PREC=dot_precision(hs.dtype),
+                                        num_warps=warps_for(k["BB"] * k["BH"]))
         dgx = dg[:, :T]
         dw = recurrent_weight_grad(dgx, hs[:, :T], 4, ctx.heads).to(ctx.dtypes[0])
         return dgx, dw, dh0.to(ctx.dtypes[1]), dc0.to(ctx.dtypes[2]), None, None

@@ -29,7 +29,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from rnnkit.kernels.triton_common import next_pow2, sigmoid
+from rnnkit.kernels.triton_common import next_pow2, sigmoid, warps_for
 from rnnkit.kernels.triton_lstm import _lengths
 
 
@@ -153,7 +153,8 @@ class _MinScan(torch.autograd.Function):
         lens = _lengths(lengths, B, T, gx.device)
         BT = block_t or min(64, next_pow2(T))
         BH = min(64, next_pow2(H))
-        _scan_fwd[(B, triton.cdiv(H, BH))](gx, lens, hs, T, H, MODE=mode, BT=BT, BH=BH)
+        _scan_fwd[(B, triton.cdiv(H, BH))](gx, lens, hs, T, H, MODE=mode, BT=BT, BH=BH,
+                                                 num_warps=warps_for(BT * BH))
         ctx.save_for_backward(gx, lens, hs)
         ctx.sizes, ctx.h0_dtype = (mode, BT, BH), h0.dtype
         return hs[:, 1:]
@@ -166,7 +167,8 @@ class _MinScan(torch.autograd.Function):
         H = G // (mode + 2)
         dgx = torch.empty_like(gx)
         dh0 = torch.empty(B, H, dtype=torch.float32, device=gx.device)
-        _scan_bwd[(B, triton.cdiv(H, BH))](gx, lens, hs, dhs.contiguous(), dgx, dh0, T, H, MODE=mode, BT=BT, BH=BH)
+        _scan_bwd[(B, triton.cdiv(H, BH))](gx, lens, hs, dhs.contiguous(), dgx, dh0, T, H, MODE=mode, BT=BT,
+                                                 BH=BH, num_warps=warps_for(BT * BH))
         return dgx, dh0.to(ctx.h0_dtype), None, None, None
 
 
