@@ -115,3 +115,14 @@ def test_subword_language_model(play, tmp_path, tiny_lm):
     assert len(text) >= 15  # subword pieces are often longer than one character
     lm.save(tmp_path / "sp")
     assert LanguageModel.load(tmp_path / "sp").evaluate(play[:2000])["loss"] == pytest.approx(res["loss"], abs=1e-6)
+
+
+def test_awd_regularised_stack_trains_and_reloads(play, tmp_path, tiny_lm):
+    args = {**tiny_lm, "num_layers": 2, "dropout": 0.2, "dropout_h": 0.2, "dropout_i": 0.2, "dropout_e": 0.1,
+            "weight_drop": 0.3, "epochs": 1}
+    lm = LanguageModel(**args).fit(play, valid=play[-600:])
+    assert len(lm.model_.layers) == 2 and lm.model_.decoder.weight is lm.model_.embedding.weight
+    assert math.isfinite(lm.history_.history[-1]["val_loss"])
+    lm.save(tmp_path / "awd")
+    loaded = LanguageModel.load(tmp_path / "awd")
+    assert loaded.evaluate(play[:400])["loss"] == pytest.approx(lm.evaluate(play[:400])["loss"], abs=1e-6)

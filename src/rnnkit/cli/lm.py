@@ -30,12 +30,15 @@ def fit(
     device: str = DeviceOpt,
     tokenizer: str = typer.Option("char", "--tokenizer", help="char or sentencepiece (subwords)."),
     vocab_size: int = typer.Option(2000, "--vocab-size", help="Subword pieces (sentencepiece only)."),
-    hidden_size: int = typer.Option(512, "--hidden-size", help="LSTM units per layer."),
-    layers: int = typer.Option(2, "--layers", help="Stacked LSTM layers."),
-    embed_dim: int = typer.Option(128, "--embed-dim", help="Embedding size (tied with the output layer)."),
-    bptt: int = typer.Option(128, "--bptt", help="Tokens per truncated-backpropagation window."),
+    hidden_size: int = typer.Option(256, "--hidden-size", help="LSTM units per layer."),
+    layers: int = typer.Option(1, "--layers", help="Stacked LSTM layers."),
+    embed_dim: int = typer.Option(64, "--embed-dim", help="Embedding size (tied with the output layer)."),
+    bptt: int = typer.Option(64, "--bptt", help="Tokens per truncated-backpropagation window."),
     batch_size: int = typer.Option(32, "--batch-size", help="Parallel streams per batch."),
-    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate."),
+    lr: float = typer.Option(8e-3, "--lr", help="Peak learning rate."),
+    dropout: float = typer.Option(0.0, "--dropout", help="Variational dropout on embeddings, between layers "
+                                  "and on the output (AWD-LSTM)."),
+    weight_drop: float = typer.Option(0.0, "--weight-drop", help="DropConnect on the recurrent weights (AWD-LSTM)."),
 ) -> None:
     """Train a language model on a text file and write it to --out."""
     from rnnkit.datasets.text import read_corpus
@@ -49,6 +52,7 @@ def fit(
         train_text, valid_text = text[:cut], text[cut:]
     lm = LanguageModel(tokenizer=tokenizer, vocab_size=vocab_size, hidden_size=hidden_size, num_layers=layers,
                        embed_dim=embed_dim, bptt=bptt, batch_size=batch_size, lr=lr, epochs=epochs or 10,
+                       dropout=dropout, dropout_h=dropout, dropout_i=dropout, weight_drop=weight_drop,
                        max_time=max_time, seed=seed, device=resolve_device(device))
     t0 = time.perf_counter()
     lm.fit(train_text, valid=valid_text)

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,8 +81,7 @@ class TextClassifier:
 
     def get_params(self) -> dict:
         """Constructor arguments (scikit-learn style); saved in ``config.json``."""
-        keys = self.__init__.__code__.co_varnames[1: self.__init__.__code__.co_argcount]
-        return {k: getattr(self, k) for k in keys}
+        return {k: getattr(self, k) for k in inspect.signature(type(self).__init__).parameters if k != "self"}
 
     # ------------------------------------------------------------------------------------------------ fit
     def fit(self, texts: Sequence[str], labels: Sequence, valid: tuple[Sequence[str], Sequence] | None = None

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,7 +75,9 @@ class LanguageModel:
         tokenizer: ``"char"`` or ``"sentencepiece"`` (subwords learned from the training text).
         vocab_size: sentencepiece pieces to learn (ignored for ``"char"``).
         embed_dim, hidden_size, num_layers, tie_weights, dropout, dropout_h, dropout_i, dropout_e, weight_drop:
-            the network, see :class:`rnnkit.text.lm_model.LMConfig`.
+            the network, see :class:`rnnkit.text.lm_model.LMConfig`. The defaults are the CPU setting measured in
+            benchmarks/text/RESULTS.md (one 256-unit layer, no dropout: short budgets under-fit); for long runs
+            stack layers and turn on the AWD-LSTM dropouts (e.g. 0.1-0.3) and ``weight_drop`` (0.2-0.5).
         bptt: tokens per truncated-BPTT window. batch_size: parallel streams.
         epochs, lr, weight_decay, max_time (minutes), max_steps, schedule, eval_every (optimizer steps), seed,
         device, progress: training settings passed to :class:`rnnkit.train.Trainer` (the cosine schedule
@@ -83,10 +86,10 @@ class LanguageModel:
     Learned attributes: ``tokenizer_``, ``vocab_``, ``model_``, ``history_``.
     """
 
-    def __init__(self, tokenizer: str = "char", vocab_size: int = 2000, embed_dim: int = 128, hidden_size: int = 512,
-                 num_layers: int = 2, tie_weights: bool = True, dropout: float = 0.1, dropout_h: float = 0.1,
-                 dropout_i: float = 0.1, dropout_e: float = 0.0, weight_drop: float = 0.1, bptt: int = 128,
-                 batch_size: int = 32, epochs: int = 10, lr: float = 2e-3, weight_decay: float = 0.0,
+    def __init__(self, tokenizer: str = "char", vocab_size: int = 2000, embed_dim: int = 64, hidden_size: int = 256,
+                 num_layers: int = 1, tie_weights: bool = True, dropout: float = 0.0, dropout_h: float = 0.0,
+                 dropout_i: float = 0.0, dropout_e: float = 0.0, weight_drop: float = 0.0, bptt: int = 64,
+                 batch_size: int = 32, epochs: int = 10, lr: float = 8e-3, weight_decay: float = 0.0,
                  max_time: float | None = None, max_steps: int | None = None, schedule: str = "cosine",
                  eval_every: int | None = None,
                  seed: int = 0, device: str = "auto", progress: bool = True):
@@ -101,8 +104,7 @@ class LanguageModel:
 
     def get_params(self) -> dict:
         """Constructor arguments (scikit-learn style); saved in ``config.json``."""
-        code = self.__init__.__code__
-        return {k: getattr(self, k) for k in code.co_varnames[1: code.co_argcount]}
+        return {k: getattr(self, k) for k in inspect.signature(type(self).__init__).parameters if k != "self"}
 
     # ------------------------------------------------------------------------------------------------ fit
     def fit(self, text: str, valid: str | None = None) -> LanguageModel:
