@@ -9,6 +9,7 @@ only in eval, :mod:`rnnkit.kernels.triton_lnlstm`) and ``MinGRUCell``, ``MinLSTM
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import warnings
@@ -27,6 +28,7 @@ def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
+@functools.cache
 def triton_installed() -> bool:
     return importlib.util.find_spec("triton") is not None
 
