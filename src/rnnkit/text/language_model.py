@@ -188,7 +188,8 @@ class LanguageModel:
         self._check_fitted("evaluate")
         ids = self._encode_checked(text, "evaluation")
         nats = self._stream_loss(self.model_, ids)
-        chars = len(self.tokenizer_.detokenize(self.vocab_.decode(ids[1:].tolist())))
+        # characters predicted: all but the first token's (the first token is given, not predicted)
+        chars = len(text) - len(self.tokenizer_.detokenize(self.tokenizer_.tokenize(text)[:1]))
         return lm_metrics(nats, len(ids) - 1, chars)
 
     # ------------------------------------------------------------------------------------------- generate
