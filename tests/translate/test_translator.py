@@ -125,3 +125,12 @@ def test_no_warnings_on_clean_input(fitted, corpus):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted.translate(ten[:3])
+
+
+def test_select_by_validation_bleu(corpus):
+    en, ja, ten, tja = corpus
+    tr = Translator(epochs=2, select_by="val_bleu", **SMALL).fit(en[:100], ja[:100], valid=(ten[:10], tja[:10]))
+    assert [set(h) >= {"val_bleu", "val_loss"} for h in tr.fit_result_.history] == [True, True]
+    assert tr.fit_result_.best_metric == max(h["val_bleu"] for h in tr.fit_result_.history)
+    with pytest.raises(ValueError, match=r"select_by='val_bleu' needs valid=\(src, tgt\)"):
+        Translator(select_by="val_bleu", **SMALL).fit(en[:10], ja[:10])

@@ -81,6 +81,8 @@ class Translator:
         """Learn tokenizers and the network from sentence pairs; ``valid=(src, tgt)`` picks the best weights."""
         from rnnkit.train import SampleBatches, TrainConfig, Trainer
 
+        if self.select_by == "val_bleu" and valid is None:
+            raise ValueError("select_by='val_bleu' needs valid=(src, tgt)")
         src, tgt, self.skipped_ = clean_pairs(src, tgt)
         c = self.config
         self.src_tokenizer_ = Tokenizer.train(src, c.src_tokenizer, c.src_vocab_size, c.min_freq)
@@ -99,8 +101,6 @@ class Translator:
                 def eval_fn(model):
                     self.model_ = model
                     return {"val_bleu": self.evaluate(vsrc, vtgt, beam_size=1)["bleu"]}
-        elif self.select_by == "val_bleu":
-            raise ValueError("select_by='val_bleu' needs valid=(src, tgt)")
         config = TrainConfig(max_epochs=self.epochs, max_time=self.max_time, lr=self.lr,
                              warmup_steps=self.warmup_steps, seed=self.seed, device=self.device,
                              num_threads=self.num_threads,
