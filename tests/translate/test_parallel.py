@@ -16,7 +16,7 @@ def test_different_line_counts_name_both(tmp_path):
     (tmp_path / "a.en").write_text("a\nb\nc\n")
     (tmp_path / "a.ja").write_text("x\ny\n")
     with pytest.raises(ValueError, match=r"a\.en has 3 lines but .*a\.ja has 2 lines; parallel files must be "
-                                         r"line-aligned"):
+                                         r"aligned \(one sentence pair per line\)"):
         read_parallel(tmp_path / "a.en", tmp_path / "a.ja")
 
 

@@ -91,7 +91,7 @@ def test_sentencepiece_and_lstm_additive_end_to_end(corpus, tmp_path):
 
 def test_bad_input_messages(fitted, corpus, tmp_path):
     en, ja, _, _ = corpus
-    with pytest.raises(ValueError, match=r"source \(3 sentences\) has 3 lines but target \(2 sentences\) has 2 lines"):
+    with pytest.raises(ValueError, match=r"source has 3 sentences but target has 2 sentences; parallel lists must be aligned"):
         Translator(**SMALL).fit(en[:3], ja[:2])
     with pytest.warns(UserWarning, match=r"skipped 21 sentence pair\(s\) with an empty side"):
         tr = Translator(epochs=1, **SMALL).fit(["", "one", "two", "three"] * 10 + ["four"], ["一", "", "二", "三"] * 10 + [""])

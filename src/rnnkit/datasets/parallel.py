@@ -63,12 +63,13 @@ def read_lines(path: str | os.PathLike) -> list[str]:
     return [line.rstrip("\r") for line in lines]
 
 
-def pair_lines(src: list[str], tgt: list[str], src_name: str = "source", tgt_name: str = "target"
-               ) -> ParallelText:
-    """Check the line counts match, strip whitespace and skip pairs with an empty side."""
+def pair_lines(src: list[str], tgt: list[str], src_name: str = "source", tgt_name: str = "target",
+               unit: str = "lines") -> ParallelText:
+    """Check the counts match, strip whitespace and skip pairs with an empty side (``unit`` names the items)."""
     if len(src) != len(tgt):
-        raise ValueError(f"{src_name} has {len(src)} lines but {tgt_name} has {len(tgt)} lines; "
-                         "parallel files must be line-aligned (one sentence pair per line)")
+        raise ValueError(f"{src_name} has {len(src)} {unit} but {tgt_name} has {len(tgt)} {unit}; "
+                         f"parallel {'files' if unit == 'lines' else 'lists'} must be aligned (one sentence pair "
+                         f"per {unit[:-1]})")
     keep_src, keep_tgt, skipped = [], [], 0
     for s, t in zip(src, tgt):
         s, t = s.strip(), t.strip()

@@ -29,7 +29,7 @@ def check_sentences(sentences, name: str) -> list[str]:
 def clean_pairs(src, tgt, src_name: str = "source", tgt_name: str = "target") -> tuple[list[str], list[str], int]:
     """Check both sides, require equal counts, and skip pairs with an empty side (warns with the count)."""
     src, tgt = check_sentences(src, src_name), check_sentences(tgt, tgt_name)
-    pairs = pair_lines(src, tgt, f"{src_name} ({len(src)} sentences)", f"{tgt_name} ({len(tgt)} sentences)")
+    pairs = pair_lines(src, tgt, src_name, tgt_name, unit="sentences")
     if pairs.skipped:
         warnings.warn(f"skipped {pairs.skipped} sentence pair(s) with an empty side", stacklevel=3)
     if not pairs.src:
