@@ -41,8 +41,8 @@ def resolve_backend(requested: str, cells: Sequence[nn.Module], x: Tensor) -> st
     """Return ``"reference"``, ``"torch"`` or ``"triton"`` for this call.
 
     ``auto`` picks ``triton`` only on CUDA where the fused Triton kernels are expected to beat cuDNN
-    (:func:`rnnkit.kernels.triton_backend.preferred`), else prefers ``torch`` (fused kernels are faster at every
-    size measured in benchmarks/core.py) and falls back to ``reference`` quietly; an explicit ``torch`` or
+    (:func:`rnnkit.kernels.triton_backend.preferred`), else prefers ``torch`` (the fused LSTM is 1.2-9.5x faster than
+    the reference loop in benchmarks/core.py; the fused GRU 0.9-1.4x, about even) and falls back to ``reference`` quietly; an explicit ``torch`` or
     ``triton`` that cannot run raises ValueError with the reason.
     """
     if requested == "triton":
