@@ -53,7 +53,7 @@ def transcribe(
     files: list[Path] = typer.Argument(..., help="Wav files to transcribe."),
     model: Path = typer.Option(..., "--model", help="Model folder written by `rnnkit speech fit`."),
 ) -> None:
-    """Print ``file<TAB>text`` for each wav file."""
+    """Print file<TAB>text for each wav file."""
     from rnnkit.speech.recognizer import SpeechRecognizer
 
     rec = SpeechRecognizer.load(model)
