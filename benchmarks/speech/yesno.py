@@ -61,6 +61,7 @@ def shuffled_word_files(train, n: int, seed: int) -> list[tuple[np.ndarray, str,
 def main() -> None:
     p = parser(__doc__, max_time=8.0)
     p.add_argument("--epochs", type=int, default=60, help="epochs (the cosine schedule spans them)")
+    p.add_argument("--recombined-only", action="store_true", help="train on the recombined utterances alone")
     p.add_argument("--recombined", type=int, default=0,
                    help="add this many utterances recombined from the training words (see shuffled_word_files)")
     args = p.parse_args()
@@ -79,11 +80,11 @@ def main() -> None:
                           seed=args.seed, device=args.device, progress=False),
         batch_size=4, valid_fraction=0.0)
     with Timer() as t:
-        rec.fit(list(train) + extra)
+        rec.fit(extra if args.recombined_only else list(train) + extra)
     scores = rec.evaluate(test)
     hyps = rec.transcribe([path for path, _ in test])
     errors = [f"{ref} -> {hyp}" for (_, ref), hyp in zip(test, hyps) if hyp != ref]
-    finish(args, {"task": "yesno", "train_files": len(train), "recombined_utterances": len(extra), "words_cut": n_words, "test_files": len(test), **scores,
+    finish(args, {"task": "yesno", "train_files": len(train), "recombined_utterances": len(extra), "recombined_only": args.recombined_only, "words_cut": n_words, "test_files": len(test), **scores,
                   "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "epochs": rec.fit_result_.epochs,
                   "steps": rec.fit_result_.steps,
                   "final_train_loss": rec.fit_result_.history[-1].get("train_loss"), "errors": errors[:5]})
