@@ -1,4 +1,4 @@
-"""Shared helpers of the speech benchmarks: arguments, data folder, threads, timing, result files."""
+"""What the speech benchmarks share: arguments, data folder, threads, timing, result files."""
 
 from __future__ import annotations
 
