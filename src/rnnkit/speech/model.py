@@ -1,7 +1,7 @@
 """The acoustic model: subsampling -> stacked (Bi)LSTM / (Bi)GRU -> linear -> log_softmax, trained with CTC.
 
     feats (B, T, M) -> stack or strided conv, factor s -> (B, T', s M or C), T' = ceil(T / s)
-                    -> Recurrent (L layers, D directions)  -> (B, T', D H)
+                    -> L rnnkit.nn LSTM / GRU layers, D dirs -> (B, T', D H)
                     -> Linear + log_softmax                -> (B, T', V)   V = alphabet size incl. blank
 
 Subsampling groups s consecutive frames without overlap, so it is causal within a group and a unidirectional
@@ -11,7 +11,7 @@ Example:
     >>> m = AcousticModel(ModelConfig(n_mels=40, vocab_size=12, hidden_size=64))
     >>> logp, lens = m(torch.randn(2, 50, 40), torch.tensor([50, 31]))
     >>> logp.shape, lens.tolist()
-    (torch.Size([2, 17, 12]), [17, 11])
+    (torch.Size([2, 25, 12]), [25, 16])
 """
 
 from __future__ import annotations
