@@ -4,9 +4,9 @@ Trains a Translator within a time budget, scores the test set (greedy and beam 5
 (sentences per second, greedy and beam 5, batch 1 and 64, on CPU). Writes one JSON with every number, the
 command and the machine, so that RESULTS.md can quote it.
 
-    python benchmarks/translate/run.py multi30k --data DIR --max-time 30 --out /tmp/mt-multi30k
-    python benchmarks/translate/run.py enja --data DIR --max-time 30 --out /tmp/mt-enja
-    python benchmarks/translate/run.py enja --model /tmp/mt-enja/model --out /tmp/mt-enja   # score a saved model
+    python benchmarks/translate/run.py multi30k --data DIR --max-time 30 --out runs/mt-multi30k
+    python benchmarks/translate/run.py enja --data DIR --max-time 30 --out runs/mt-enja
+    python benchmarks/translate/run.py enja --model runs/mt-enja/model --out runs/mt-enja   # score a saved model
 
 ``--data`` defaults to the RNNKIT_DATA environment variable. ``results.json`` is rewritten after every measurement,
 and records the process CPU time beside the wall-clock time: on a CPU shared with other jobs the two differ a lot.
