@@ -10,7 +10,6 @@ Example:
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from torch.nn import functional as F
 
 from rnnkit.text.classifier_model import ClassifierConfig, SentenceClassifier
 from rnnkit.text.metrics import accuracy, confusion_matrix, macro_f1
+from rnnkit.text.persist import load_text_model, save_text_model
 from rnnkit.text.tokenizers import SentencePieceTokenizer, make_tokenizer
 from rnnkit.text.vocab import Vocabulary
 
@@ -240,37 +240,18 @@ class TextClassifier:
     # --------------------------------------------------------------------------------------- save / load
     def save(self, path: str | Path) -> None:
         """Write a model folder: config.json, model.safetensors, vocab.json (+ tokenizer.model for subwords)."""
-        from rnnkit.train import save_model_folder
-
         self._check_fitted("save")
         config = {"task": TASK, "params": self.get_params(), "model": self.model_.config.to_dict(),
-                  "classes": self.classes_, "tokenizer": self.tokenizer_.to_config()}
-        extra = {"vocab.json": json.dumps(self.vocab_.to_list())}
-        if isinstance(self.tokenizer_, SentencePieceTokenizer):
-            extra["tokenizer.model"] = self.tokenizer_.model_proto_
-        save_model_folder(path, self.model_, config, extra=extra)
+                  "classes": self.classes_}
+        save_text_model(path, self.model_, config, self.tokenizer_, self.vocab_)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> TextClassifier:
         """Rebuild a classifier saved with :meth:`save`."""
-        from rnnkit.train import load_model_folder
-
-        path = Path(path)
-        tok_kind = None
-        if (path / "config.json").is_file():
-            try:
-                tok_kind = json.loads((path / "config.json").read_text()).get("tokenizer", {}).get("kind")
-            except (ValueError, AttributeError):
-                tok_kind = None
-        required = ("vocab.json",) + (("tokenizer.model",) if tok_kind == "sentencepiece" else ())
-        config, state = load_model_folder(path, required=required)
-        if config.get("task") != TASK:
-            raise ValueError(f"model folder {path} holds a {config.get('task')!r} model, not a text classifier")
+        config, state, tokenizer, vocab = load_text_model(path, TASK, "a text classifier")
         self = cls(**{**config["params"], "device": device})
         self.classes_ = list(config["classes"])
-        proto = (path / "tokenizer.model").read_bytes() if tok_kind == "sentencepiece" else None
-        self.tokenizer_ = make_tokenizer(config["tokenizer"], proto)
-        self.vocab_ = Vocabulary.from_list(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
+        self.tokenizer_, self.vocab_ = tokenizer, vocab
         self.model_ = SentenceClassifier(ClassifierConfig(**config["model"]))
         self.model_.load_state_dict(state)
         self.model_.to(device).eval()

@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +25,9 @@ from torch.nn import functional as F
 
 from rnnkit.text.lm_model import LMConfig, RNNLanguageModel, detach_state
 from rnnkit.text.metrics import lm_metrics
+from rnnkit.text.persist import load_text_model, save_text_model
 from rnnkit.text.sampling import check_sampling, sample_next
-from rnnkit.text.tokenizers import CharTokenizer, SentencePieceTokenizer, make_tokenizer
+from rnnkit.text.tokenizers import CharTokenizer, SentencePieceTokenizer
 from rnnkit.text.vocab import Vocabulary
 
 TASK = "language-model"
@@ -238,35 +238,16 @@ class LanguageModel:
     # --------------------------------------------------------------------------------------- save / load
     def save(self, path: str | Path) -> None:
         """Write a model folder: config.json, model.safetensors, vocab.json (+ tokenizer.model for subwords)."""
-        from rnnkit.train import save_model_folder
-
         self._check_fitted("save")
-        config = {"task": TASK, "params": self.get_params(), "model": self.model_.config.to_dict(),
-                  "tokenizer": self.tokenizer_.to_config()}
-        extra = {"vocab.json": json.dumps(self.vocab_.to_list())}
-        if isinstance(self.tokenizer_, SentencePieceTokenizer):
-            extra["tokenizer.model"] = self.tokenizer_.model_proto_
-        save_model_folder(path, self.model_, config, extra=extra)
+        config = {"task": TASK, "params": self.get_params(), "model": self.model_.config.to_dict()}
+        save_text_model(path, self.model_, config, self.tokenizer_, self.vocab_)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> LanguageModel:
         """Rebuild a language model saved with :meth:`save`."""
-        from rnnkit.train import load_model_folder
-
-        path = Path(path)
-        sp = False
-        if (path / "config.json").is_file():
-            try:
-                sp = json.loads((path / "config.json").read_text())["tokenizer"]["kind"] == "sentencepiece"
-            except (ValueError, KeyError, TypeError):
-                sp = False
-        config, state = load_model_folder(path, required=("vocab.json",) + (("tokenizer.model",) if sp else ()))
-        if config.get("task") != TASK:
-            raise ValueError(f"model folder {path} holds a {config.get('task')!r} model, not a language model")
+        config, state, tokenizer, vocab = load_text_model(path, TASK, "a language model")
         self = cls(**{**config["params"], "device": device})
-        proto = (path / "tokenizer.model").read_bytes() if sp else None
-        self.tokenizer_ = make_tokenizer(config["tokenizer"], proto)
-        self.vocab_ = Vocabulary.from_list(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
+        self.tokenizer_, self.vocab_ = tokenizer, vocab
         self.model_ = RNNLanguageModel(LMConfig(**config["model"]))
         self.model_.load_state_dict(state)
         self.model_.to(device).eval()
