@@ -10,8 +10,6 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Tests use tiny models, where a second OpenMP thread costs more than it brings (and spins on a busy machine).
-torch.set_num_threads(1)
 
 
 def shared_data_dir() -> Path | None:
@@ -21,6 +19,16 @@ def shared_data_dir() -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tests use tiny models, where a second OpenMP thread costs more than it brings (and spins on a busy machine);
+    code under test that changes the thread count gets it restored."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -12,14 +12,6 @@ import torch
 from rnnkit.cli.app import main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def cli(*args: str) -> int:
     with pytest.raises(SystemExit) as exc:
         main(list(args))

@@ -7,17 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from rnnkit.cli.app import main
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture

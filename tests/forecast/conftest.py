@@ -5,17 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 TINY = dict(input_size=12, horizon=4, hidden_size=8, epochs=2, batch_size=64, num_threads=1, device="cpu")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def make_long(n_series: int = 2, n: int = 60, freq: str = "h", covariates: bool = False, seed: int = 0) -> pd.DataFrame:

@@ -18,14 +18,6 @@ from rnnkit.nn.diagnostics import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is fastest and never oversubscribes a shared machine
-    yield
-    torch.set_num_threads(n)
-
-
 def test_rnn_gradient_vanishes_where_lstm_retains():
     torch.manual_seed(0)
     rnn = make_layer("rnn", 8, 32)

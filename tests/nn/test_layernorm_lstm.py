@@ -9,14 +9,6 @@ from torch.nn import functional as F
 from rnnkit.nn import LayerNormLSTM, LayerNormLSTMCell, LSTMState
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is fastest and never oversubscribes a shared machine
-    yield
-    torch.set_num_threads(n)
-
-
 def test_step_follows_ba_et_al_equations():
     torch.manual_seed(0)
     cell = LayerNormLSTMCell(3, 4).double()

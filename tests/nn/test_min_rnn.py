@@ -12,14 +12,6 @@ from rnnkit.nn.scan import log_linear_scan, masked_log_scan
 LAYERS = [MinGRU, MinLSTM]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is fastest and never oversubscribes a shared machine
-    yield
-    torch.set_num_threads(n)
-
-
 def _pair(cls, **kw):
     """A scan layer and a reference (step loop) layer with the same weights, float64."""
     torch.manual_seed(0)

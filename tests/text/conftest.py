@@ -5,15 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 TINY_CLF = dict(embed_dim=16, hidden_size=16, attention_dim=16, attention_hops=2, mlp_dim=16, dropout=0.1,
                 word_dropout=0.0, batch_size=16, lr=1e-2, device="cpu", progress=False, seed=0)
 TINY_LM = dict(embed_dim=16, hidden_size=48, num_layers=1, bptt=16, batch_size=8, lr=1e-2, dropout=0.0,
