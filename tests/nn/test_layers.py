@@ -149,6 +149,19 @@ def test_backend_auto_falls_back_and_explicit_choice_explains():
         LSTM(2, 3, backend="cudnn")
 
 
+def test_auto_trains_padded_batches_on_cpu_with_the_reference_loop():
+    """ATen's packed CPU path has a backward quadratic in T; auto avoids it when gradients are on."""
+    from rnnkit.kernels.dispatch import resolve_backend
+
+    layer = LSTM(3, 4)
+    x, lengths = torch.randn(2, 5, 3), torch.tensor([5, 3])
+    assert resolve_backend("auto", layer.cells, x, lengths) == "reference"
+    assert resolve_backend("auto", layer.cells, x, None) == "torch"
+    with torch.no_grad():
+        assert resolve_backend("auto", layer.cells, x, lengths) == "torch"
+    assert resolve_backend("torch", layer.cells, x, lengths) == "torch"
+
+
 BAD_INPUTS = [
     (torch.randn(2, 5, 4), None, None, r"LSTM expected input \(B, T, 3\), got \(2, 5, 4\)"),
     (torch.randn(5, 3), None, None, r"LSTM expected input of rank 3 \(B, T, 3\) batch first, got rank 2 with shape \(5, 3\)"),

@@ -150,7 +150,7 @@ class Recurrent(nn.Module):
         lengths = self._check_input(x, lengths)
         B, T, _ = x.shape
         fields = self._check_state(state, B, x)
-        backend = resolve_backend(self.backend, self.cells, x)
+        backend = resolve_backend(self.backend, self.cells, x, lengths)
         if backend == "torch" and not self.cells[0].parallel:
             from rnnkit.kernels.torch_fast import fused_forward
 
