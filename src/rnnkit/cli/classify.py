@@ -121,16 +121,12 @@ def evaluate(
 
 def run_demo(out_dir: Path) -> dict[str, float]:
     """Train a small BiLSTM on generated reviews (with negation), evaluate, explain; plot under ``out_dir``."""
-    import torch
+    from rnnkit.train.runtime import torch_threads
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny model: a second thread only adds synchronisation (and hurts on a busy CPU)
-    try:
+    with torch_threads(1):
         return _demo(out_dir)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _demo(out_dir: Path) -> dict[str, float]:

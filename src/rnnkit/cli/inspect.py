@@ -32,24 +32,19 @@ def run_memory(out_dir: Path, cells: tuple[str, ...] = ("rnn", "lstm", "gru"), s
     """Measure, print a table, write ``out_dir/memory.png``; returns the flat metrics."""
     import time
 
-    import torch
     from rich.console import Console
 
     from rnnkit.nn.diagnostics import CopyTaskConfig, memory_report
+    from rnnkit.train.runtime import torch_threads
 
     if steps < 2:
         raise ValueError(f"--steps must be >= 2 (the sequence length of the gradient measurement), got {steps}")
     copy = CopyTaskConfig(delays=delays, steps=copy_steps)
     console = Console(width=max(Console().width, 110))  # the table needs ~100 columns even when piped
-    threads = torch.get_num_threads()
-    # Models this small run fastest on one thread, and one thread never oversubscribes a shared machine.
-    torch.set_num_threads(1)
     t0 = time.perf_counter()
-    try:
+    with torch_threads(1):
         report = memory_report(cells, steps=steps, hidden_size=hidden, copy=copy, run_copy=run_copy, chrono=chrono,
                                seed=seed, on_cell=lambda n: console.print(f"[dim]measuring {n} ...[/dim]"))
-    finally:
-        torch.set_num_threads(threads)
     metrics = report.metrics(TABLE_LAGS)
     metrics["seconds"] = round(time.perf_counter() - t0, 2)
     _print_table(console, report)

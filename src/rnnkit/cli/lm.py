@@ -106,16 +106,12 @@ def evaluate(
 
 def run_demo(out_dir: Path) -> dict[str, float]:
     """Train a small character LSTM on a generated play, report bits per char, write a sample; plot the loss."""
-    import torch
+    from rnnkit.train.runtime import torch_threads
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a small model: a second thread only adds synchronisation (and hurts on a busy CPU)
-    try:
+    with torch_threads(1):
         return _demo(out_dir)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _demo(out_dir: Path) -> dict[str, float]:

@@ -21,23 +21,19 @@ def taylor_demo(out_dir: Path, echo=print, max_time: float | None = 5.0, seed: i
     caps it on a busy machine, where fewer epochs give a weaker model. ``quantiles`` (e.g. ``(0.1, 0.9)``) train
     with the pinball loss and add an interval; point forecasts (MAE loss) were more accurate here (RESULTS.md).
     """
-    import torch
-
     from rnnkit.datasets.series import load_taylor
     from rnnkit.forecast import Forecaster
     from rnnkit.forecast.plots import plot_backtest, plot_forecast
+    from rnnkit.train.runtime import torch_threads
 
     t0 = time.perf_counter()
-    threads = torch.get_num_threads()
     df = load_taylor()
     n_train = len(df) - 2 * WEEK
     train = df.iloc[:n_train]
     f = Forecaster("segrnn", input_size=2 * WEEK, horizon=DAY, quantiles=quantiles, season_length=WEEK,
                    epochs=epochs, max_time=max_time, seed=seed, num_threads=1)
-    try:  # one thread: this small model gains nothing from more, and a busy machine slows extra threads badly
+    with torch_threads(1):  # this small model gains nothing from more threads; a busy machine slows them badly
         f.fit(train)
-    finally:
-        torch.set_num_threads(threads)
     res = f.backtest(df, start=n_train, stride=1)
     m = res.metrics
     std = float(train["y"].std())

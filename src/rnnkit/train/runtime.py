@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -23,6 +25,21 @@ def setup_runtime(num_threads: int | None = None) -> None:
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
             raise ValueError(f"num_threads must be a positive integer or None, got {num_threads!r}")
         torch.set_num_threads(num_threads)
+
+
+@contextmanager
+def torch_threads(num_threads: int) -> Iterator[None]:
+    """Run a block with ``num_threads`` torch threads, then restore the previous count.
+
+    Small models (the demos, the diagnostics) run fastest on one thread, and one thread never oversubscribes a
+    shared machine; the caller's own setting survives the block.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def seed_everything(seed: int) -> None:
