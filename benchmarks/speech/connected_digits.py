@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from common import Timer, data_dir, finish, parser, setup
+from common import Timer, budget_train_config, data_dir, finish, parser, setup
 
 TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 
@@ -35,7 +35,6 @@ def main() -> None:
     from rnnkit.datasets.audio import connected_digits, load_fsdd
     from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer
     from rnnkit.speech.audio import speed_perturb
-    from rnnkit.train import TrainConfig
 
     root = data_dir(args, "fsdd")
     train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed)
@@ -49,11 +48,7 @@ def main() -> None:
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=3, cell="lstm", dropout=0.2,
                     bidirectional=not args.streaming),
         DecoderConfig(beam_size=8, lexicon=True),
-        # a time budget cuts a cosine schedule short, so the rate drops when validation stalls instead
-        train=TrainConfig(max_epochs=100, max_time=args.max_time, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0,
-                          weight_decay=1e-4, schedule="plateau", eval_every=60, plateau_patience=1,
-                          plateau_factor=0.5, min_lr_ratio=0.02, seed=args.seed, device=args.device,
-                          progress=False),
+        train=budget_train_config(args, max_epochs=100),
         batch_size=32, valid_fraction=0.05)
     with Timer() as t:
         rec.fit(train)

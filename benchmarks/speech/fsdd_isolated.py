@@ -9,7 +9,7 @@ likelihood, ``SpeechRecognizer.score``). Goal >= 97%.
 
 from __future__ import annotations
 
-from common import Timer, data_dir, finish, parser, setup
+from common import Timer, budget_train_config, data_dir, finish, parser, setup
 
 TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 
@@ -27,7 +27,6 @@ def main() -> None:
     from rnnkit.datasets.audio import load_fsdd
     from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer, read_wav
     from rnnkit.speech.audio import speed_perturb
-    from rnnkit.train import TrainConfig
 
     root = data_dir(args, "fsdd")
     train = load_fsdd(root, TRAIN_SPEAKERS)
@@ -42,11 +41,7 @@ def main() -> None:
         FeatureConfig(sample_rate=8000, n_mels=40),
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=2, cell="lstm", dropout=0.2),
         DecoderConfig(beam_size=8, lexicon=True),
-        # a time budget cuts a cosine schedule short, so the rate drops when validation stalls instead
-        train=TrainConfig(max_epochs=60, max_time=args.max_time, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0,
-                          weight_decay=1e-4, schedule="plateau", eval_every=60, plateau_patience=1,
-                          plateau_factor=0.5, min_lr_ratio=0.02, seed=args.seed, device=args.device,
-                          progress=False),
+        train=budget_train_config(args, max_epochs=60),
         batch_size=32, valid_fraction=0.05)
     with Timer() as t:
         rec.fit(pairs)
