@@ -64,6 +64,8 @@ def main() -> None:
     p.add_argument("--recombined-only", action="store_true", help="train on the recombined utterances alone")
     p.add_argument("--recombined", type=int, default=0,
                    help="add this many utterances recombined from the training words (see shuffled_word_files)")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--hidden", type=int, default=64)
     args = p.parse_args()
     setup(args)
     from rnnkit.datasets.audio import load_yesno
@@ -74,7 +76,7 @@ def main() -> None:
     extra, n_words = shuffled_word_files(train, args.recombined, args.seed) if args.recombined else ([], 0)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40),
-        ModelConfig(hidden_size=64, num_layers=2, subsample=4, cell="lstm", dropout=0.0),
+        ModelConfig(hidden_size=args.hidden, num_layers=2, subsample=4, cell="lstm", dropout=args.dropout),
         DecoderConfig(beam_size=4, lexicon=True),
         train=TrainConfig(max_epochs=args.epochs, max_time=args.max_time, lr=5e-3, warmup_steps=10, clip_grad_norm=5.0,
                           seed=args.seed, device=args.device, progress=False),
