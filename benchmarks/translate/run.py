@@ -81,6 +81,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--speed-sentences", type=int, default=100, help="test sentences timed for decoding speed")
     p.add_argument("--model", default=None, help="score this saved model folder instead of training")
+    p.add_argument("--length-penalties", default="0.6,1.0",
+                   help="GNMT alphas tried with beam 5 on the validation set; the best one decodes the test set")
     args = p.parse_args()
     root = data_dir(args.data)
     out = Path(args.out)
@@ -113,9 +115,14 @@ def main() -> None:
     else:
         tr = Translator.load(args.model)
         results["model"] = args.model
+    # The length penalty is a decoding setting: choose it on the validation set, never on the test set.
+    alphas = [float(a) for a in args.length_penalties.split(",")]
+    valid_bleu = {a: round(tr.evaluate(valid.src, valid.tgt, beam_size=5, length_penalty=a)["bleu"], 2) for a in alphas}
+    alpha = max(alphas, key=lambda a: valid_bleu[a])
+    results["valid_bleu_beam5_by_length_penalty"], results["length_penalty"] = valid_bleu, alpha
     for beam in (1, 5):
         t0, c0 = time.perf_counter(), cpu_seconds()
-        s = tr.evaluate(test.src, test.tgt, beam_size=beam)
+        s = tr.evaluate(test.src, test.tgt, beam_size=beam, length_penalty=alpha)
         results[f"beam{beam}_seconds"] = round(time.perf_counter() - t0, 1)
         results[f"beam{beam}_cpu_seconds"] = round(cpu_seconds() - c0, 1)
         results[f"bleu_beam{beam}"], results[f"chrf_beam{beam}"] = round(s["bleu"], 2), round(s["chrf"], 2)
