@@ -174,9 +174,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--data", default=None, help="data folder with ETT/ETTh1.csv (default: $RNNKIT_DATA)")
     p.add_argument("--out", default="forecast_vs_peers_out", help="folder for task files, logs and results")
     p.add_argument("--epochs", type=int, default=None, help="like-for-like epochs for taylor (default 10)")
-    p.add_argument("--etth1-epochs", type=int, default=1, help="like-for-like epochs for etth1")
-    p.add_argument("--etth1-train-windows", type=int, default=0,
-                   help="like-for-like rows on etth1 train on the last N origins per channel (0 = all 8,449)")
+    p.add_argument("--etth1-epochs", type=int, default=10, help="like-for-like epochs for etth1")
+    p.add_argument("--etth1-train-windows", type=int, default=1000,
+                   help="every etth1 row trains on the last N origins per channel (0 = all 8,449)")
     p.add_argument("--hidden", type=int, default=64, help="like-for-like LSTM width")
     p.add_argument("--layers", type=int, default=2, help="like-for-like LSTM depth")
     p.add_argument("--batch-size", type=int, default=32, help="like-for-like batch size")
