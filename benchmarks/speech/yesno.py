@@ -11,10 +11,9 @@ import numpy as np
 from common import Timer, data_dir, finish, parser, setup
 
 
-def words_by_energy(wav: np.ndarray, sr: int, n_words: int, pad: float = 0.1) -> list[np.ndarray] | None:
-    """Cut a recording into ``n_words`` spoken regions by frame energy (10 ms frames); None if the count differs.
-
-    Each region keeps ``pad`` seconds of the real background on both sides.
+def words_by_energy(wav: np.ndarray, sr: int, n_words: int, pad: float = 0.1) -> list[tuple[int, int]] | None:
+    """Sample spans ``[(start, end)]`` of the ``n_words`` spoken regions, by frame energy (10 ms frames); None if
+    the count differs. Each span keeps ``pad`` seconds of the real background on both sides.
     """
     hop = sr // 100
     energy = np.array([np.sqrt(np.mean(wav[i:i + hop] ** 2)) for i in range(0, len(wav) - hop, hop)])
@@ -33,29 +32,40 @@ def words_by_energy(wav: np.ndarray, sr: int, n_words: int, pad: float = 0.1) ->
     if len(runs) != n_words:
         return None
     p = int(pad * 100)
-    return [wav[max(0, a - p) * hop:min(len(energy), b + p) * hop] for a, b in runs]
+    return [(max(0, a - p) * hop, min(len(energy), b + p) * hop) for a, b in runs]
 
 
 def shuffled_word_files(train, n: int, seed: int) -> list[tuple[np.ndarray, str, int]]:
-    """New 8-word utterances from the training words in random order.
+    """New 8-word utterances from the training words in random order, with the recordings' own silences.
 
     The Kaldi split puts every file whose first word is "no" in training (files sort by name), so a model can learn
-    "the first word is no"; recombining the words removes that position cue.
+    "the first word is no"; recombining the words removes that position cue. Each new utterance starts with the
+    leading silence of a random training file, puts real between-word background between the words, and ends with a
+    real trailing silence, so that "silence, then a word" is no longer always "no".
     """
     from rnnkit.speech import read_wav
 
-    pool = []
+    words, leads, gaps, trails = [], [], [], []
     for path, text in train:
         wav, sr = read_wav(path)
-        cuts = words_by_energy(wav.numpy(), sr, len(text.split()))
-        if cuts is not None:
-            pool += list(zip(cuts, text.split()))
+        wav = wav.numpy()
+        spans = words_by_energy(wav, sr, len(text.split()))
+        if spans is None:
+            continue
+        words += [(wav[a:b], t) for (a, b), t in zip(spans, text.split())]
+        leads.append(wav[:spans[0][0]])
+        trails.append(wav[spans[-1][1]:])
+        gaps += [wav[b:a] for (_, b), (a, _) in zip(spans, spans[1:]) if a > b]
     rng = random.Random(seed)
     out = []
     for _ in range(n):
-        picks = [rng.choice(pool) for _ in range(8)]
-        out.append((np.concatenate([w for w, _ in picks]), " ".join(t for _, t in picks), sr))
-    return out, len(pool)
+        picks = [rng.choice(words) for _ in range(8)]
+        pieces = [rng.choice(leads)]
+        for k, (w, _) in enumerate(picks):
+            pieces += [w] + ([rng.choice(gaps)] if k < 7 and gaps else [])
+        pieces.append(rng.choice(trails))
+        out.append((np.concatenate(pieces), " ".join(t for _, t in picks), sr))
+    return out, len(words)
 
 
 def main() -> None:
