@@ -59,19 +59,22 @@ def main() -> None:
     dev = read_classification(d / f"stsa.{args.task}.dev")
     test = read_classification(d / f"stsa.{args.task}.test")
     task = f"sst-{'2' if args.task == 'binary' else '5'}"
+
+    def scores(probs, classes) -> dict:
+        """Test accuracy and macro-F1 of averaged class probabilities ``(N, C)`` (columns follow ``classes``)."""
+        y, pred = np.array([classes.index(str(v)) for v in test[1]]), probs.argmax(1)
+        return {"test_accuracy": round(accuracy(y, pred), 4), "test_macro_f1": round(macro_f1(y, pred, len(classes)), 4)}
+
+    def report(out: dict) -> None:
+        print(json.dumps(out, indent=1))
+        if args.json:
+            Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+
     if args.merge:
         files = args.merge.split(",")
         saved = [np.load(f) for f in files]
         probs = np.mean([z["probs"] for z in saved], axis=0)
-        classes = [str(c) for c in saved[0]["classes"]]
-        y = np.array([classes.index(str(v)) for v in test[1]])
-        pred = probs.argmax(1)
-        out = {"task": task, "ensemble_of": files, "test_accuracy": round(accuracy(y, pred), 4),
-               "test_macro_f1": round(macro_f1(y, pred, len(classes)), 4)}
-        print(json.dumps(out, indent=1))
-        if args.json:
-            Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
-        return
+        return report({"task": task, "ensemble_of": files, **scores(probs, [str(c) for c in saved[0]["classes"]])})
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
     runs, probs = [], []
     t0, c0 = time.time(), time.process_time()
@@ -92,17 +95,12 @@ def main() -> None:
     mean = np.mean(probs, axis=0)
     if args.save_proba:
         np.savez(args.save_proba, probs=mean, classes=np.array(clf.classes_))
-    y = np.array([clf.classes_.index(str(v)) for v in test[1]])
-    pred = mean.argmax(1)
-    out = {"task": task, "test_accuracy": round(accuracy(y, pred), 4),
-           "test_macro_f1": round(macro_f1(y, pred, len(clf.classes_)), 4), "models": runs,
+    out = {"task": task, **scores(mean, clf.classes_), "models": runs,
            "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu, 1),
            "threads": args.threads, "torch": torch.__version__, "machine": platform.machine(), "params": params}
     if len(seeds) == 1:
         out.update({k: runs[0][k] for k in ("dev_accuracy", "best_epoch", "epochs_run")})
-    print(json.dumps(out, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    report(out)
 
 
 if __name__ == "__main__":
