@@ -2,7 +2,7 @@
 
 Usage (needs a CUDA GPU; prints why and exits with code 2 otherwise):
 
-    python benchmarks/kernels.py                       # the full grid of issue 8
+    python benchmarks/kernels.py                       # the full grid
     python benchmarks/kernels.py --cells lstm --B 8 64 --H 256 --T 128 --reps 10
     python benchmarks/kernels.py --json kernels.json   # also write every row as JSON
 

@@ -21,7 +21,7 @@ import torch
 from rnnkit.datasets.ett import CHANNELS, ett_splits
 from rnnkit.forecast import Forecaster
 
-# SegRNN README, input 96 (MSE): the targets of issue 3.
+# SegRNN README, input 96 (MSE): the targets to beat.
 PUBLISHED_MSE = {"ETTh1": {96: 0.368, 192: 0.408, 336: 0.444, 720: 0.446},
                  "ETTh2": {96: 0.278, 192: 0.359, 336: 0.421, 720: 0.432}}
 

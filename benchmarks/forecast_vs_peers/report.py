@@ -25,7 +25,7 @@ def medians(records: list[dict]) -> dict[str, dict]:
 
 
 def goals(med: dict[str, dict], naive: dict[str, float], peers: tuple[str, ...]) -> list[str]:
-    """Plain-language checks of the issue's goals against the medians (only those that can be judged)."""
+    """Plain-language checks of the benchmark's goals against the medians (only those that can be judged)."""
     have = [p for p in peers if med.get(p, {}).get("rounds")]
     lines = []
     d, lfl, raw = med.get("rnnkit-default", {}), med.get("rnnkit-lfl", {}), med.get("torch", {})

@@ -1,6 +1,6 @@
 """Cheap wins for the ``torch`` (cuDNN) backend on CUDA: flat weights, and bf16 routed to a faster dtype.
 
-Issue 8's H100 measurements: cuDNN has no persistent kernel for bf16 (30-50 us per step at every B <= 256), while
+Measurements of cuDNN on an H100: cuDNN has no persistent kernel for bf16 (30-50 us per step at every B <= 256), while
 fp16 has one (4.8 us at B=8, H=256) and fp32 is fast at small H; and cuDNN re-packs weights that do not sit in one
 contiguous buffer on every call. So, on CUDA only:
 
@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from rnnkit.kernels import torch_rnn
 
 FP16_SAFE_ABS = 1e4  # inputs / weights below this stay far from fp16's 65504 through the gate sums
-SMALL_H = 128  # cuDNN fp32 is fast up to here (issue 8: fp32 is slow only for H > 128)
+SMALL_H = 128  # cuDNN fp32 is fast up to here (on an H100 fp32 is slow only for H > 128)
 
 
 def compute_dtype(dtype: torch.dtype, device_type: str, hidden_size: int, needs_grad: bool,

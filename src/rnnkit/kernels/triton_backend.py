@@ -59,7 +59,7 @@ def unavailable_reason(cells: Sequence[nn.Module], x: Tensor) -> str | None:
 def preferred(cells: Sequence[nn.Module], x: Tensor) -> bool:
     """Whether ``auto`` should pick Triton: only on CUDA, only where cuDNN / the torch scan leave headroom.
 
-    The regimes come from issue 8's H100 measurements (cuDNN has no persistent bf16 kernel, its GRU is never
+    The regimes come from H100 measurements of cuDNN (cuDNN has no persistent bf16 kernel, its GRU is never
     persistent, and the unfused minGRU scan is memory bound); benchmarks/kernels.py measures them.
     """
     if x.device.type != "cuda" or unavailable_reason(cells, x) is not None:
