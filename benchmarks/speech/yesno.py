@@ -35,8 +35,9 @@ def words_by_energy(wav: np.ndarray, sr: int, n_words: int, pad: float = 0.1) ->
     return [(max(0, a - p) * hop, min(len(energy), b + p) * hop) for a, b in runs]
 
 
-def shuffled_word_files(train, n: int, seed: int) -> list[tuple[np.ndarray, str, int]]:
-    """New 8-word utterances from the training words in random order, with the recordings' own silences.
+def shuffled_word_files(train, n: int, seed: int) -> tuple[list[tuple[np.ndarray, str, int]], int]:
+    """``(utterances, words cut)``: new 8-word utterances from the training words in random order, with the
+    recordings' own silences.
 
     The Kaldi split puts every file whose first word is "no" in training (files sort by name), so a model can learn
     "the first word is no"; recombining the words removes that position cue. Each new utterance starts with the
