@@ -56,7 +56,7 @@ def cpu_seconds() -> float:
 
 
 def decode_speed(tr: Translator, sentences: list[str], beam: int, batch: int) -> tuple[float, float]:
-    """Sentences per wall-clock second and per CPU second translating ``sentences`` (CPU)."""
+    """Sentences per wall-clock second and per CPU second translating ``sentences`` (on the model's device)."""
     t0, c0 = time.perf_counter(), cpu_seconds()
     tr.translate(sentences, beam_size=beam, batch_size=batch)
     return len(sentences) / (time.perf_counter() - t0), len(sentences) / max(1e-9, cpu_seconds() - c0)
@@ -79,7 +79,10 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--speed-sentences", type=int, default=100, help="test sentences timed for decoding speed")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (training and decoding)")
+    p.add_argument("--precision", default="auto", help="auto (bf16 autocast on CUDA), bf16 or fp32")
+    p.add_argument("--speed-sentences", type=int, default=100,
+                   help="test sentences timed for decoding speed (0 skips the timing)")
     p.add_argument("--model", default=None, help="score this saved model folder instead of training")
     p.add_argument("--length-penalties", default="0.6,1.0",
                    help="GNMT alphas tried with beam 5 on the validation set; the best one decodes the test set")
@@ -92,9 +95,10 @@ def main() -> None:
     train, valid, test = (read_parallel(root / a, root / b) for a, b in
                           ((tr_src, tr_tgt), (va_src, va_tgt), (te_src, te_tgt)))
     print(f"train {len(train.src)} valid {len(valid.src)} test {len(test.src)} pairs", flush=True)
+    gpu = torch.cuda.get_device_name() if args.device != "cpu" and torch.cuda.is_available() else "no GPU"
     results = {"task": args.task, "command": "python " + " ".join(sys.argv),
-               "machine": f"2-core shared CPU, torch {torch.__version__} CPU, python {platform.python_version()}, "
-                          f"{args.threads} thread(s)"}
+               "machine": f"{os.cpu_count()}-core CPU, {gpu}, torch {torch.__version__}, "
+                          f"python {platform.python_version()}, {args.threads} thread(s)"}
 
     def write() -> None:
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -103,7 +107,8 @@ def main() -> None:
         tr = Translator(cell=args.cell, attention=args.attention, input_feeding=args.input_feeding,
                         embed_size=args.embed_size, hidden_size=args.hidden_size, num_layers=args.layers,
                         dropout=args.dropout, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
-                        max_time=args.max_time, num_threads=args.threads, device="cpu", **settings)
+                        max_time=args.max_time, num_threads=args.threads, device=args.device,
+                        precision=args.precision, **settings)
         t0, c0 = time.perf_counter(), cpu_seconds()
         tr.fit(train.src, train.tgt, valid=(valid.src, valid.tgt))
         r = tr.fit_result_
@@ -133,7 +138,7 @@ def main() -> None:
         write()
         print(json.dumps(results), flush=True)
     speed_src = test.src[: args.speed_sentences]
-    for beam in (1, 5):
+    for beam in (1, 5) if speed_src else ():
         for batch in (1, 64):
             wall, cpu = decode_speed(tr, speed_src, beam, batch)
             results[f"sent_per_s_beam{beam}_batch{batch}"] = round(wall, 1)

@@ -17,6 +17,17 @@ def test_warmup_then_cosine():
     assert s.lr(14) == pytest.approx(0.1) and s.lr(100) == pytest.approx(0.1)  # the floor, then it stays
 
 
+def test_cosine_follows_the_clock_when_the_time_budget_ends_first():
+    # 10 steps of 100 would be 9% through, but 30 of 60 seconds is half way: the clock wins
+    s = Schedule(TrainConfig(lr=1.0, max_time=1.0, schedule="cosine"), total_steps=100)
+    assert s.lr(10, seconds=30.0) == pytest.approx(0.5)
+    assert s.lr(50, seconds=6.0) == pytest.approx(0.5)  # and the steps win when they are further along
+    assert s.lr(10, seconds=90.0) == pytest.approx(0.0)  # past the budget: the floor
+    # max_time alone is a valid length for cosine
+    alone = Schedule(TrainConfig(lr=1.0, max_epochs=None, max_time=2.0, schedule="cosine"), total_steps=None)
+    assert alone.lr(0, seconds=0.0) == pytest.approx(1.0) and alone.lr(999, seconds=60.0) == pytest.approx(0.5)
+
+
 def test_constant_after_warmup():
     s = Schedule(TrainConfig(lr=0.5, warmup_steps=2, schedule="constant"), total_steps=10)
     assert [s.lr(i) for i in range(5)] == [0.25, 0.5, 0.5, 0.5, 0.5]

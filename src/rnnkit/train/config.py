@@ -66,9 +66,6 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.clip_grad_norm must be a number > 0 or None (no clipping), "
                              f"got {self.clip_grad_norm!r}")
         _choice(self, "schedule", SCHEDULES)
-        if self.schedule == "cosine" and self.max_epochs is None and self.max_steps is None:
-            raise ValueError("TrainConfig.schedule='cosine' needs a known length: set max_steps or max_epochs "
-                             "(max_time alone has no fixed end), or use schedule='constant' or 'plateau'")
         _positive_int(self, "warmup_steps", minimum=0)
         if not (_is_number(self.min_lr_ratio) and 0 <= self.min_lr_ratio <= 1):
             raise ValueError(f"TrainConfig.min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}")

@@ -25,6 +25,10 @@ class Schedule:
         config: supplies ``lr``, ``schedule``, ``warmup_steps``, ``min_lr_ratio``, ``plateau_factor``,
             ``plateau_patience`` and ``mode``.
         total_steps: length of the run in optimizer steps (cosine decays to the floor at this step).
+
+    With ``max_time`` set, cosine also follows the clock: its progress is the larger of the steps taken and the
+    time spent, as fractions of their budgets. A run cut short by its time budget thus still ends annealed,
+    instead of stopping at a high learning rate. ``max_time`` alone (no step or epoch budget) is a valid length.
     """
 
     def __init__(self, config: TrainConfig, total_steps: int | None):
@@ -33,14 +37,18 @@ class Schedule:
         self.best: float | None = None  # plateau: best monitor value seen
         self.bad_evals = 0  # plateau: evaluations since it improved
 
-    def lr(self, step: int) -> float:
-        """Learning rate for optimizer step ``step`` (0-based: the step about to be taken)."""
+    def lr(self, step: int, seconds: float = 0.0) -> float:
+        """Learning rate for optimizer step ``step`` (0-based: the step about to be taken), ``seconds`` into training."""
         c = self.config
         if step < c.warmup_steps:
             return c.lr * (step + 1) / c.warmup_steps
         if c.schedule == "cosine":
-            span = max(1, (self.total_steps or 1) - c.warmup_steps)
-            progress = min(1.0, (step - c.warmup_steps) / span)
+            progress = 0.0
+            if self.total_steps:
+                progress = (step - c.warmup_steps) / max(1, self.total_steps - c.warmup_steps)
+            if c.max_time is not None:
+                progress = max(progress, seconds / (c.max_time * 60))
+            progress = min(1.0, progress)
             return c.lr * (c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
         if c.schedule == "plateau":
             return c.lr * max(c.min_lr_ratio, self.scale)

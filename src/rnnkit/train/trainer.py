@@ -146,7 +146,8 @@ class Trainer:
             nonlocal best_state
             epoch = round(loop.epoch + loop.batch / n_batches, 3)
             record = {"epoch": int(epoch) if epoch == int(epoch) else epoch, "step": loop.step,
-                      "lr": schedule.lr(max(0, loop.step - 1)), "train_loss": loop.loss_sum / max(1, loop.loss_count)}
+                      "lr": schedule.lr(max(0, loop.step - 1), time.monotonic() - t0),
+                      "train_loss": loop.loss_sum / max(1, loop.loss_count)}
             record.update(self._metrics(model, valid, loss_fn, eval_fn))
             if monitor not in record:
                 raise ValueError(f"TrainConfig.monitor={monitor!r} is not among the evaluation metrics "
@@ -208,7 +209,7 @@ class Trainer:
                 # clip, step, schedule
                 if c.clip_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip_grad_norm)
-                lr = schedule.lr(loop.step)
+                lr = schedule.lr(loop.step, time.monotonic() - t0)
                 for g in optimizer.param_groups:
                     g["lr"] = lr
                 optimizer.step()

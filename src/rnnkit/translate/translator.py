@@ -42,6 +42,7 @@ class Translator:
         select_by: ``"val_loss"`` or ``"val_bleu"`` (greedy BLEU on ``valid``, slower): picks the kept weights.
         seed: random seed of initialisation and batch order.
         device: ``"auto" | "cpu" | "cuda"``.
+        precision: ``"auto"`` (bf16 autocast on a CUDA GPU that supports it, else fp32), ``"bf16"`` or ``"fp32"``.
         num_threads: torch CPU threads for training (None: torch's default). On a CPU shared with other jobs,
             1 is often many times faster than oversubscribed threads.
         progress: print training progress.
@@ -58,8 +59,8 @@ class Translator:
                  min_freq: int = 1, max_src_len: int = 100, max_tgt_len: int = 100, beam_size: int = 5,
                  length_penalty: float = 0.6, batch_size: int = 64, epochs: int | None = 10,
                  max_time: float | None = None, lr: float = 2e-3, warmup_steps: int = 100,
-                 select_by: str = "val_loss", seed: int = 0, device: str = "auto", num_threads: int | None = None,
-                 progress: bool = True):
+                 select_by: str = "val_loss", seed: int = 0, device: str = "auto", precision: str = "auto",
+                 num_threads: int | None = None, progress: bool = True):
         self.config = TranslatorConfig(
             cell=cell, attention=attention, embed_size=embed_size, hidden_size=hidden_size, num_layers=num_layers,
             dropout=dropout, input_feeding=input_feeding, tie_embeddings=tie_embeddings,
@@ -74,7 +75,7 @@ class Translator:
         self.batch_size, self.epochs, self.max_time, self.lr = batch_size, epochs, max_time, lr
         self.warmup_steps, self.select_by, self.seed, self.device, self.progress = (
             warmup_steps, select_by, seed, device, progress)
-        self.num_threads = num_threads
+        self.num_threads, self.precision = num_threads, precision
 
     # -------------------------------------------------------------------------------------------------- fit
     def fit(self, src, tgt, valid: tuple | None = None) -> Translator:
@@ -103,7 +104,7 @@ class Translator:
                     return {"val_bleu": self.evaluate(vsrc, vtgt, beam_size=1)["bleu"]}
         config = TrainConfig(max_epochs=self.epochs, max_time=self.max_time, lr=self.lr,
                              warmup_steps=self.warmup_steps, seed=self.seed, device=self.device,
-                             num_threads=self.num_threads,
+                             precision=self.precision, num_threads=self.num_threads,
                              progress=self.progress, monitor=self.select_by if valid is not None else "val_loss",
                              mode="max" if self.select_by == "val_bleu" else "min")
         batches = SampleBatches(train, self.batch_size, collate, seed=self.seed, length=lambda s: len(s[0]))
