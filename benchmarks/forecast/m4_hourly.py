@@ -42,6 +42,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--max-time", type=float, default=8.0, help="training minutes")
     p.add_argument("--loss", default="mae")
+    p.add_argument("--log", action="store_true", help="train on log values and exponentiate the forecasts")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None, help="append the result as one JSON line")
@@ -52,10 +53,12 @@ def main() -> None:
     f = Forecaster(args.model, input_size=args.input_size, horizon=H, season_length=SEASON, loss=args.loss,
                    hidden_size=args.hidden_size, epochs=args.epochs, max_time=args.max_time, seed=args.seed,
                    num_threads=args.threads, device="cpu")
-    f.fit(m4_long(train))
+    f.fit(m4_long({k: np.log(v) for k, v in train.items()} if args.log else train))
     fit_s = time.perf_counter() - t0
     fc = f.predict()
     model_fc = {k: g.yhat.to_numpy() for k, g in fc.groupby("unique_id")}
+    if args.log:
+        model_fc = {k: np.exp(v) for k, v in model_fc.items()}
     baselines = {"naive2": {k: B.naive2(v, H, SEASON) for k, v in train.items()},
                  "seasonal_naive": {k: B.seasonal_naive(v, H, SEASON) for k, v in train.items()},
                  "naive": {k: B.naive(v, H) for k, v in train.items()}}
