@@ -132,3 +132,33 @@ def test_misuse_messages(tmp_path, long_df):
     (tmp_path / "m" / "model.safetensors").unlink()
     with pytest.raises(ValueError, match="incomplete"):
         Forecaster.load(tmp_path / "m")
+
+
+def test_log_transform_models_log_values_and_maps_forecasts_back(tmp_path):
+    df = make_long()
+    df["y"] = np.exp(df.y / 10)  # positive, level-dependent scale
+    f = Forecaster("segrnn", transform="log", quantiles=(0.1, 0.9), **TINY).fit(df)
+    fc = f.predict()
+    assert (fc[["yhat", "yhat_q0.1", "yhat_q0.9"]] > 0).all().all()
+    # the same network on log values without the transform gives the log of those forecasts
+    logged = df.assign(y=np.log(df.y))
+    f.model_.log = False
+    inner = f.predict(data=logged)
+    f.model_.log = True
+    for col in ("yhat", "yhat_q0.1", "yhat_q0.9"):
+        np.testing.assert_allclose(fc[col], np.exp(inner[col]), rtol=1e-5)
+    f.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(data=df), f.predict(data=df))
+
+
+def test_log_transform_misuse_messages():
+    df = make_long()
+    df.loc[7, "y"] = 0.0
+    with _err("transform='log' needs a positive target, but series 's0' has y=0 at ds=2024-01-01T07:00:00 "
+              "(1 value(s) <= 0); use transform='none', or shift the series above zero before fitting"):
+        Forecaster("gru", transform="log", **TINY).fit(df)
+    with _err("transform='log' does not map a gaussian head back to the series' scale; use loss='quantile' with "
+              "quantiles=... for intervals on log values, or transform='none'"):
+        Forecaster(transform="log", loss="gaussian")
+    with _err("transform must be one of ('none', 'log'), got 'sqrt'"):
+        Forecaster(transform="sqrt")

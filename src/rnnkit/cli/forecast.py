@@ -38,6 +38,9 @@ def fit(
     quantiles: str = typer.Option(None, "--quantiles", help="Interval levels, e.g. 0.1,0.9."),
     loss: str = typer.Option(None, "--loss", help="mae, mse, huber, quantile, gaussian or student_t."),
     decoder: str = typer.Option("direct", "--decoder", help="direct or autoregressive (recurrent models)."),
+    norm: str = typer.Option("revin", "--norm", help="Window normalisation: revin, last or none."),
+    transform: str = typer.Option("none", "--transform",
+                                  help="none, or log for a positive target whose errors count relative to its level."),
     past_covariates: str = typer.Option(None, "--past-covariates", help="Comma-separated column names."),
     future_covariates: str = typer.Option(None, "--future-covariates", help="Comma-separated column names."),
     static_covariates: str = typer.Option(None, "--static-covariates", help="Comma-separated column names."),
@@ -56,8 +59,8 @@ def fit(
     except ValueError:
         raise ValueError(f"--quantiles must be numbers like 0.1,0.9, got {quantiles!r}") from None
     f = Forecaster(model, input_size=input_size, horizon=horizon, quantiles=qs or None, loss=loss, decoder=decoder,
-                   seed=seed,
-                   device=resolve_device(device), epochs=epochs or 30, max_time=max_time)
+                   norm=norm, transform=transform, seed=seed, device=resolve_device(device), epochs=epochs or 30,
+                   max_time=max_time)
     f.fit(_csv(data), target=target, time_col=time_col, id_col=id_col, past_covariates=_names(past_covariates),
           future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)
     f.save(out)

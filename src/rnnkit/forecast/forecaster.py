@@ -20,8 +20,9 @@ from rnnkit.forecast.frames import SeriesSet, future_index, load_frame
 from rnnkit.forecast.models import MODELS, NetConfig
 from rnnkit.forecast.network import ForecastModel
 from rnnkit.forecast.probabilistic import OutputSpec
-from rnnkit.forecast.scaling import NORMS
-from rnnkit.forecast.validation import check_lengths, check_positive_int, future_block, season_for
+from rnnkit.forecast.scaling import NORMS, TRANSFORMS
+from rnnkit.forecast.validation import (check_lengths, check_positive_int, check_positive_target, future_block,
+                                        season_for)
 from rnnkit.forecast.windows import FlatSeries, gather, window_ends
 
 NOT_FITTED = "this Forecaster is not fitted yet: call fit(data) first, or Forecaster.load(model_dir)"
@@ -42,6 +43,9 @@ class Forecaster:
         cell: the layer SegRNN runs over segments (``"gru"`` as in the paper).
         decoder: ``"direct"`` (all H at once) or ``"autoregressive"`` (one step at a time; any horizon at predict).
         norm: ``"revin"`` (window mean / std), ``"last"`` (subtract the last value) or ``"none"``.
+        transform: ``"none"`` or ``"log"``: model the log of a positive target, so errors count relative to each
+            series' level (what sMAPE / MAPE measure, and what demand or sales data with a growing scale need);
+            forecasts are exponentiated back. Works with the mae, mse, huber and quantile losses.
         loss: ``"mae"``, ``"mse"``, ``"huber"``, ``"quantile"``, ``"gaussian"``, ``"student_t"`` (None: quantile
             when ``quantiles`` are given, else mae).
         quantiles: levels for prediction intervals, e.g. ``(0.1, 0.9)``.
@@ -56,7 +60,7 @@ class Forecaster:
     def __init__(self, model: str = "segrnn", input_size: int = 96, horizon: int = 24, *,
                  hidden_size: int | None = None, num_layers: int = 1, dropout: float = 0.1,
                  segment_length: int | None = None, cell: str = "gru", decoder: str = "direct",
-                 norm: str = "revin", loss: str | None = None, quantiles=None,
+                 norm: str = "revin", transform: str = "none", loss: str | None = None, quantiles=None,
                  series_embedding: bool | None = None, season_length: int | None = None, epochs: int = 30,
                  max_time: float | None = None, lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 256,
                  early_stopping_patience: int | None = 5, val_size: int | None = None, seed: int = 0,
@@ -65,7 +69,7 @@ class Forecaster:
             raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
-        self.model, self.cell, self.decoder, self.norm = model, cell, decoder, norm
+        self.model, self.cell, self.decoder, self.norm, self.transform = model, cell, decoder, norm, transform
         self.input_size = check_positive_int("input_size", input_size)
         self.horizon = check_positive_int("horizon", horizon)
         self.hidden_size = hidden_size if hidden_size is not None else (128 if model == "segrnn" else 64)
@@ -73,6 +77,11 @@ class Forecaster:
         self.quantiles = tuple(float(q) for q in quantiles) if quantiles else ()
         self.loss = loss or ("quantile" if self.quantiles else "mae")
         self.spec_ = OutputSpec(self.loss, self.quantiles)  # validates loss / quantiles now
+        if transform not in TRANSFORMS:
+            raise ValueError(f"transform must be one of {TRANSFORMS}, got {transform!r}")
+        if transform == "log" and self.loss in ("gaussian", "student_t"):
+            raise ValueError(f"transform='log' does not map a {self.loss} head back to the series' scale; use "
+                             "loss='quantile' with quantiles=... for intervals on log values, or transform='none'")
         self.series_embedding, self.season_length = series_embedding, season_length
         self.epochs, self.max_time, self.lr, self.weight_decay = epochs, max_time, lr, weight_decay
         self.batch_size = check_positive_int("batch_size", batch_size)
@@ -87,7 +96,7 @@ class Forecaster:
     def get_params(self) -> dict:
         """Constructor arguments (JSON-safe), as stored in a saved model folder."""
         keys = ("model", "input_size", "horizon", "hidden_size", "num_layers", "dropout", "segment_length", "cell",
-                "decoder", "norm", "loss", "quantiles", "series_embedding", "season_length", "epochs", "max_time",
+                "decoder", "norm", "transform", "loss", "quantiles", "series_embedding", "season_length", "epochs", "max_time",
                 "lr", "weight_decay", "batch_size", "early_stopping_patience", "val_size", "seed", "device",
                 "num_threads", "progress")
         p = {k: getattr(self, k) for k in keys}
@@ -122,6 +131,7 @@ class Forecaster:
         s = self._read(data, fill, fitted=False, **cols)
         L, H = self.input_size, self.horizon
         check_lengths(s, L + H, f"fitting with input_size + horizon = {L} + {H}")
+        self._check_target(s)
         self.columns_ = cols
         self.freq_, self.has_id_ = s.freq, s.has_id
         self.season_length_ = self.season_length or season_for(s.freq)
@@ -136,12 +146,13 @@ class Forecaster:
                                         "segment_length": min(w, L)})
         device = resolve_device(self.device)
         torch.manual_seed(self.seed)
-        self.model_ = ForecastModel(self.net_config_, self.spec_, self.norm)
+        self.model_ = ForecastModel(self.net_config_, self.spec_, self.norm, self.transform)
         flat = self._flat(s).to(device)
         lengths = flat.lengths.cpu().numpy()
         if val_data is not None:
             v = self._read(val_data)
             check_lengths(v, L + H, "validation data")
+            self._check_target(v)
             vflat = self._flat(v).to(device)
             tr, va = window_ends(lengths, L, H), window_ends(vflat.lengths.cpu().numpy(), L, H)
         else:
@@ -177,6 +188,10 @@ class Forecaster:
         self.history_ = _tail(s, L)
         return self
 
+    def _check_target(self, s: SeriesSet) -> None:
+        if self.transform == "log":
+            check_positive_target(s)
+
     def _flat(self, s: SeriesSet) -> FlatSeries:
         st = self.cov_stats_
         return FlatSeries.from_set(s, st["past"], st["future"], st["static"])
@@ -202,6 +217,7 @@ class Forecaster:
                              f"horizon={h}, or use decoder='autoregressive' for open horizons")
         s = self.history_ if data is None else self._read(data, fill)
         check_lengths(s, self.input_size, f"predicting with input_size = {self.input_size}")
+        self._check_target(s)
         fut = future_block(s, future_covariates, h, self.columns_["time_col"], self.columns_["id_col"])
         out = self._predict_set(s, fut, h)  # (S, h, K)
         return self._frame(s, out, h)
@@ -252,7 +268,9 @@ class Forecaster:
 
         if self.model_ is None:
             raise ValueError(NOT_FITTED)
-        return run_backtest(self, self._read(data, fill), start, check_positive_int("stride", stride), refit, data)
+        s = self._read(data, fill)
+        self._check_target(s)
+        return run_backtest(self, s, start, check_positive_int("stride", stride), refit, data)
 
     def save(self, path) -> None:
         """Write a model folder (config.json, model.safetensors, history.json) that loads on its own."""

@@ -48,7 +48,7 @@ def load_forecaster(cls, path):
     f.cov_stats_ = {k: None if v is None else (np.asarray(v[0], np.float32), np.asarray(v[1], np.float32))
                     for k, v in fit["cov_stats"].items()}
     f.net_config_ = NetConfig(**config["net"])
-    f.model_ = ForecastModel(f.net_config_, f.spec_, f.norm)
+    f.model_ = ForecastModel(f.net_config_, f.spec_, f.norm, f.transform)
     f.model_.load_state_dict(state)
     f.model_.eval()
     h = json.loads((Path(path) / "history.json").read_text())

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 NORMS = ("revin", "last", "none")
+TRANSFORMS = ("none", "log")  # of the target before normalisation; see rnnkit.forecast.network.ForecastModel
 
 
 class InstanceNorm(nn.Module):

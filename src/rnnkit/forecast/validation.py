@@ -39,6 +39,17 @@ def check_lengths(s: SeriesSet, need: int, what: str) -> None:
                              f"(lower input_size or horizon, or drop the short series)")
 
 
+def check_positive_target(s: SeriesSet) -> None:
+    """``transform="log"`` needs every target value > 0: name the first series and time step that is not."""
+    for uid, v, t in zip(s.ids, s.values, s.times):
+        bad = np.flatnonzero(v <= 0)
+        if len(bad):
+            k = int(bad[0])
+            raise ValueError(f"transform='log' needs a positive target, but series {uid!r} has y={v[k]:g} at "
+                             f"ds={_fmt(t[k])} ({len(bad)} value(s) <= 0); use transform='none', or shift the "
+                             "series above zero before fitting")
+
+
 def future_block(s: SeriesSet, future_covariates, horizon: int, time_col: str, id_col: str) -> list[np.ndarray]:
     """Future covariate values ``(horizon, Cf)`` after the end of each series, from a long frame.
 
