@@ -69,7 +69,7 @@ def main() -> None:
     p.add_argument("--out", required=True, help="folder for the model and results.json")
     p.add_argument("--max-time", type=float, default=30.0, help="training budget in minutes")
     p.add_argument("--epochs", type=int, default=12, help="epoch budget (also the cosine schedule's length)")
-    p.add_argument("--cell", default="gru")
+    p.add_argument("--cell", default="lstm", help="lstm (default) or gru")
     p.add_argument("--attention", default="general")
     p.add_argument("--input-feeding", action="store_true", help="Luong input feeding (slower training)")
     p.add_argument("--embed-size", type=int, default=256)

@@ -22,7 +22,7 @@ def fit(
     out: Path = typer.Option(..., "--out", help="Model folder to write."),
     valid_src: Path = typer.Option(None, "--valid-src", help="Validation source (picks the best weights)."),
     valid_tgt: Path = typer.Option(None, "--valid-tgt", help="Validation target, line-aligned with --valid-src."),
-    cell: str = typer.Option("gru", "--cell", help="gru or lstm."),
+    cell: str = typer.Option("lstm", "--cell", help="lstm or gru."),
     attention: str = typer.Option("general", "--attention", help="additive (Bahdanau), dot or general (Luong)."),
     tokenizer: str = typer.Option("unigram", "--tokenizer", help="unigram, bpe, word (pre-tokenized) or char."),
     tgt_tokenizer: str = typer.Option(None, "--tgt-tokenizer", help="Target tokenizer if different from --tokenizer."),

@@ -15,7 +15,7 @@ class TranslatorConfig:
     """Model, tokenizer and decoding settings of a :class:`~rnnkit.translate.Translator`."""
 
     # --- model
-    cell: str = "gru"  # "gru" | "lstm": the recurrent cell of encoder and decoder
+    cell: str = "lstm"  # "lstm" | "gru": the recurrent cell of encoder and decoder (LSTM measured far better)
     attention: str = "general"  # "additive" (Bahdanau) | "dot" | "general" (Luong)
     embed_size: int = 256  # E: token embeddings and the attentional output vector
     hidden_size: int = 256  # H: encoder (per direction) and decoder hidden size

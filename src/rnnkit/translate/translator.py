@@ -52,7 +52,7 @@ class Translator:
         fit_result_ (FitResult, None after ``load``), skipped_ (pairs dropped for an empty side).
     """
 
-    def __init__(self, cell: str = "gru", attention: str = "general", embed_size: int = 256, hidden_size: int = 256,
+    def __init__(self, cell: str = "lstm", attention: str = "general", embed_size: int = 256, hidden_size: int = 256,
                  num_layers: int = 1, dropout: float = 0.2, input_feeding: bool = True, tie_embeddings: bool = False,
                  label_smoothing: float = 0.1, scheduled_sampling: float = 0.0, src_tokenizer: str = "unigram",
                  tgt_tokenizer: str = "unigram", src_vocab_size: int = 8000, tgt_vocab_size: int = 8000,
