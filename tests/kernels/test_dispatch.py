@@ -63,6 +63,13 @@ def test_auto_never_picks_triton_off_cuda(monkeypatch, cell):
     assert resolve_backend("auto", [cell], x) == "torch"
 
 
+def test_auto_picks_triton_only_when_opted_in(monkeypatch):
+    monkeypatch.delenv("RNNKIT_AUTO_TRITON", raising=False)
+    assert not tb.auto_enabled()
+    monkeypatch.setenv("RNNKIT_AUTO_TRITON", "1")
+    assert tb.auto_enabled()
+
+
 def test_auto_falls_back_when_a_kernel_fails(monkeypatch):
     def broken(*args):
         raise RuntimeError("no kernel image")

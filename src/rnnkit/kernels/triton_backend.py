@@ -56,13 +56,23 @@ def unavailable_reason(cells: Sequence[nn.Module], x: Tensor) -> str | None:
     return None
 
 
+def auto_enabled() -> bool:
+    """Whether ``auto`` may pick Triton at all: only with ``RNNKIT_AUTO_TRITON=1``.
+
+    The kernels are checked in the Triton interpreter and compiled for sm_90, but have not yet been timed or run on
+    a GPU, and the interpreter cannot show a race in the dense grid barrier. Until they have, ``auto`` keeps to
+    cuDNN / the torch scan, and Triton runs where it is asked for (``backend="triton"``) or opted into here.
+    """
+    return os.environ.get("RNNKIT_AUTO_TRITON") == "1"
+
+
 def preferred(cells: Sequence[nn.Module], x: Tensor) -> bool:
     """Whether ``auto`` should pick Triton: only on CUDA, only where cuDNN / the torch scan leave headroom.
 
     The regimes come from H100 measurements of cuDNN (cuDNN has no persistent bf16 kernel, its GRU is never
     persistent, and the unfused minGRU scan is memory bound); benchmarks/kernels.py measures them.
     """
-    if x.device.type != "cuda" or unavailable_reason(cells, x) is not None:
+    if x.device.type != "cuda" or not auto_enabled() or unavailable_reason(cells, x) is not None:
         return False
     name = type(cells[0]).__name__
     if name in _failed:
