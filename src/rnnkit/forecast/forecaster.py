@@ -21,8 +21,13 @@ from rnnkit.forecast.models import MODELS, NetConfig
 from rnnkit.forecast.network import ForecastModel
 from rnnkit.forecast.probabilistic import OutputSpec
 from rnnkit.forecast.scaling import NORMS, TRANSFORMS
-from rnnkit.forecast.validation import (check_lengths, check_positive_int, check_positive_target, future_block,
-                                        season_for)
+from rnnkit.forecast.validation import (
+    check_lengths,
+    check_positive_int,
+    check_positive_target,
+    future_block,
+    season_for,
+)
 from rnnkit.forecast.windows import FlatSeries, gather, window_ends
 
 NOT_FITTED = "this Forecaster is not fitted yet: call fit(data) first, or Forecaster.load(model_dir)"
@@ -96,9 +101,9 @@ class Forecaster:
     def get_params(self) -> dict:
         """Constructor arguments (JSON-safe), as stored in a saved model folder."""
         keys = ("model", "input_size", "horizon", "hidden_size", "num_layers", "dropout", "segment_length", "cell",
-                "decoder", "norm", "transform", "loss", "quantiles", "series_embedding", "season_length", "epochs", "max_time",
-                "lr", "weight_decay", "batch_size", "early_stopping_patience", "val_size", "seed", "device",
-                "num_threads", "progress")
+                "decoder", "norm", "transform", "loss", "quantiles", "series_embedding", "season_length", "epochs",
+                "max_time", "lr", "weight_decay", "batch_size", "early_stopping_patience", "val_size", "seed",
+                "device", "num_threads", "progress")
         p = {k: getattr(self, k) for k in keys}
         p["quantiles"] = list(self.quantiles)
         return p
