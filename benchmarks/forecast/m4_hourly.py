@@ -1,8 +1,8 @@
 """M4 Hourly (414 series, horizon 48, seasonality 24): sMAPE, MASE and OWA against Naive2.
 
-One global model over all series (series-id embedding, log values by default, RevIN per window), forecasting the 48
-hours after each training series; scored with the M4 definitions. Naive2 is recomputed here as a check on the published values
-(sMAPE 18.383, MASE 2.395), which define OWA.
+One global model over all series (series-id embedding, log values by default, RevIN per window), forecasting the
+48 hours after each training series; scored with the M4 definitions. Naive2 is recomputed here as a check on the
+published values (sMAPE 18.383, MASE 2.395), which define OWA.
 
     python benchmarks/forecast/m4_hourly.py --data DIR --max-time 24
     python benchmarks/forecast/m4_hourly.py --data DIR --merge a.npz,b.npz   # median of runs saved with --save-forecasts
