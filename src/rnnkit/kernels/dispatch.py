@@ -56,8 +56,9 @@ def resolve_backend(requested: str, cells: Sequence[nn.Module], x: Tensor, lengt
     :func:`rnnkit.kernels.triton_backend.auto_enabled`) and only on CUDA where the fused Triton kernels are expected
     to beat cuDNN (:func:`rnnkit.kernels.triton_backend.preferred`), else prefers ``torch`` (the fused LSTM is
     1.2-9.5x faster than the reference loop in benchmarks/core.py; the fused GRU 0.9-1.4x, about even) and falls
-    back to ``reference`` quietly (also when training with ``lengths`` on the CPU, see :func:`packed_cpu_training`); an explicit ``torch``
-    or ``triton`` that cannot run raises ValueError with the reason.
+    back to ``reference`` quietly (also when training with ``lengths`` on the CPU, see
+    :func:`packed_cpu_training`); an explicit ``torch`` or ``triton`` that cannot run raises ValueError with the
+    reason.
     """
     if requested == "triton":
         reason = triton_unavailable_reason(cells, x)
