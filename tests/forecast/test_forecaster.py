@@ -87,6 +87,11 @@ def test_backtest_metrics_match_their_definitions():
     assert res.windows.mase.iloc[0] == pytest.approx(np.mean(np.abs(first.y - first.yhat)) / scale, rel=1e-4)
     t = df.ds.iloc[60]
     assert f.backtest(df, start=str(t), stride=2).metrics["mae"] == pytest.approx(res.metrics["mae"])
+    yhat, actual = res.array("yhat"), res.array("y")  # (windows, H), the rows of the long frame in order
+    assert yhat.shape == (9, 4) and np.array_equal(yhat.reshape(-1), fc.yhat.to_numpy())
+    assert np.mean((actual - yhat) ** 2) == pytest.approx(res.metrics["mse"], rel=1e-5)
+    with pytest.raises(ValueError, match="name must be"):
+        res.array("yhat_q0.5")
 
 
 def test_backtest_refit_trains_per_origin():

@@ -24,6 +24,13 @@ class BacktestResult:
     metrics: dict[str, float]  # means over windows, e.g. mae, mse, rmse, smape, mase, naive_mae, coverage_0.1_0.9
     _parts: dict = field(default_factory=dict, repr=False)
 
+    def array(self, name: str) -> np.ndarray:
+        """``(windows, H)`` matrix of ``"y"`` (actuals), ``"yhat"`` (point forecasts) or ``"naive"``, rows in the
+        order of ``windows``: the compact form of ``forecasts``, e.g. for averaging the forecasts of several models."""
+        if name not in ("y", "yhat", "naive"):
+            raise ValueError(f"name must be 'y', 'yhat' or 'naive', got {name!r}")
+        return self._parts[name]
+
     @property
     def forecasts(self) -> pd.DataFrame:
         """Long frame: unique_id, cutoff, ds, y, yhat, yhat_q..., naive (one row per window and step)."""
