@@ -12,7 +12,6 @@ window with stride 1 (no drop_last). The validation split drives early stopping.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 
@@ -40,9 +39,8 @@ def fit_one(sp: dict, horizon: int, seed: int, args) -> tuple[Forecaster, float]
     f = Forecaster(args.model, input_size=args.input_size, horizon=horizon, hidden_size=args.hidden_size,
                    norm=args.norm, dropout=args.dropout, epochs=args.epochs, max_time=args.max_time,
                    lr=args.lr, batch_size=args.batch_size, seed=seed, num_threads=args.threads, device="cpu",
-                   early_stopping_patience=args.patience, segment_length=args.segment_length, loss=args.loss)
-    if args.no_skip:
-        f.net_config_ = dataclasses.replace(f.net_config_, linear_skip=False)
+                   early_stopping_patience=args.patience, segment_length=args.segment_length, loss=args.loss,
+                   linear_skip=not args.no_skip)
     f.fit(wide(sp["train"]), val_data=wide(sp["val"]))
     return f, time.perf_counter() - t0
 

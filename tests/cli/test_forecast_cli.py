@@ -71,3 +71,12 @@ def test_bad_input_is_one_error_line(csv, tmp_path, capsys):
     code, out, err = run(["forecast", "predict", "--model", str(tmp_path / "none"), "--data", str(csv),
                           "--out", str(tmp_path / "f.csv")], capsys)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_fit_without_the_linear_skip(csv, tmp_path, capsys):
+    model = tmp_path / "m"
+    code, _, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--input-size", "12",
+                        "--out", str(model), "--epochs", "1", "--no-linear-skip", "--device", "cpu"], capsys)
+    assert code == 0, err
+    cfg = json.loads((model / "config.json").read_text())
+    assert cfg["params"]["linear_skip"] is False and cfg["net"]["linear_skip"] is False

@@ -167,3 +167,14 @@ def test_log_transform_misuse_messages():
         Forecaster(transform="log", loss="gaussian")
     with _err("transform must be one of ('none', 'log'), got 'sqrt'"):
         Forecaster(transform="sqrt")
+
+
+def test_linear_skip_can_be_turned_off_and_survives_save_load(tmp_path):
+    y = np.sin(np.arange(60) * np.pi / 3)
+    on = Forecaster("segrnn", **TINY).fit(y)
+    off = Forecaster("segrnn", linear_skip=False, **TINY).fit(y)
+    assert on.model_.net.skip is not None and off.model_.net.skip is None
+    off.save(tmp_path / "m")
+    g = Forecaster.load(tmp_path / "m")
+    assert g.get_params()["linear_skip"] is False and g.model_.net.skip is None
+    pd.testing.assert_frame_equal(off.predict(), g.predict())

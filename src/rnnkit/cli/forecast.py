@@ -41,6 +41,9 @@ def fit(
     norm: str = typer.Option("revin", "--norm", help="Window normalisation: revin, last or none."),
     transform: str = typer.Option("none", "--transform",
                                   help="none, or log for a positive target whose errors count relative to its level."),
+    linear_skip: bool = typer.Option(True, "--linear-skip/--no-linear-skip",
+                                     help="segrnn: linear map from the history to the horizon (off can help long "
+                                          "horizons from short inputs)."),
     past_covariates: str = typer.Option(None, "--past-covariates", help="Comma-separated column names."),
     future_covariates: str = typer.Option(None, "--future-covariates", help="Comma-separated column names."),
     static_covariates: str = typer.Option(None, "--static-covariates", help="Comma-separated column names."),
@@ -59,7 +62,7 @@ def fit(
     except ValueError:
         raise ValueError(f"--quantiles must be numbers like 0.1,0.9, got {quantiles!r}") from None
     f = Forecaster(model, input_size=input_size, horizon=horizon, quantiles=qs or None, loss=loss, decoder=decoder,
-                   norm=norm, transform=transform, seed=seed, device=resolve_device(device), epochs=epochs or 30,
+                   norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device), epochs=epochs or 30,
                    max_time=max_time)
     f.fit(_csv(data), target=target, time_col=time_col, id_col=id_col, past_covariates=_names(past_covariates),
           future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)

@@ -46,6 +46,10 @@ class Forecaster:
         dropout: dropout before the output projection.
         segment_length: SegRNN's segment w (None: the season length when it splits L into 2+ segments, else L // 4).
         cell: the layer SegRNN runs over segments (``"gru"`` as in the paper).
+        linear_skip: SegRNN only: add a linear map from the history to every forecast step, so exact seasonal
+            lags (the same hour a week earlier) reach the output directly. It helps when the input holds whole
+            seasonal cycles to copy (e.g. 2+ weeks of half-hours); on short inputs with long horizons it can overfit
+            (ETTh1, L = 96, horizons 192-720: lower test MSE without it).
         decoder: ``"direct"`` (all H at once) or ``"autoregressive"`` (one step at a time; any horizon at predict).
         norm: ``"revin"`` (window mean / std), ``"last"`` (subtract the last value) or ``"none"``.
         transform: ``"none"`` or ``"log"``: model the log of a positive target, so errors count relative to each
@@ -64,7 +68,8 @@ class Forecaster:
 
     def __init__(self, model: str = "segrnn", input_size: int = 96, horizon: int = 24, *,
                  hidden_size: int | None = None, num_layers: int = 1, dropout: float = 0.1,
-                 segment_length: int | None = None, cell: str = "gru", decoder: str = "direct",
+                 segment_length: int | None = None, cell: str = "gru", linear_skip: bool = True,
+                 decoder: str = "direct",
                  norm: str = "revin", transform: str = "none", loss: str | None = None, quantiles=None,
                  series_embedding: bool | None = None, season_length: int | None = None, epochs: int = 30,
                  max_time: float | None = None, lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 256,
@@ -79,6 +84,7 @@ class Forecaster:
         self.horizon = check_positive_int("horizon", horizon)
         self.hidden_size = hidden_size if hidden_size is not None else (128 if model == "segrnn" else 64)
         self.num_layers, self.dropout, self.segment_length = num_layers, dropout, segment_length
+        self.linear_skip = bool(linear_skip)
         self.quantiles = tuple(float(q) for q in quantiles) if quantiles else ()
         self.loss = loss or ("quantile" if self.quantiles else "mae")
         self.spec_ = OutputSpec(self.loss, self.quantiles)  # validates loss / quantiles now
@@ -94,14 +100,15 @@ class Forecaster:
         self.device, self.num_threads, self.progress = device, num_threads, progress
         self.net_config_ = NetConfig(model=model, input_size=self.input_size, horizon=self.horizon,
                                      hidden_size=self.hidden_size, num_layers=num_layers, dropout=dropout,
-                                     segment_length=segment_length or 1, cell=cell, decoder=decoder)
+                                     segment_length=segment_length or 1, cell=cell, decoder=decoder,
+                                     linear_skip=self.linear_skip)
         self.model_: ForecastModel | None = None
 
     # ----------------------------------------------------------------------------------------------- params
     def get_params(self) -> dict:
         """Constructor arguments (JSON-safe), as stored in a saved model folder."""
         keys = ("model", "input_size", "horizon", "hidden_size", "num_layers", "dropout", "segment_length", "cell",
-                "decoder", "norm", "transform", "loss", "quantiles", "series_embedding", "season_length", "epochs",
+                "linear_skip", "decoder", "norm", "transform", "loss", "quantiles", "series_embedding", "season_length", "epochs",
                 "max_time", "lr", "weight_decay", "batch_size", "early_stopping_patience", "val_size", "seed",
                 "device", "num_threads", "progress")
         p = {k: getattr(self, k) for k in keys}
