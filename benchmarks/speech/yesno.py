@@ -77,18 +77,31 @@ def main() -> None:
                    help="add this many utterances recombined from the training words (see shuffled_word_files)")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--speeds", default="1.0",
+                   help="speed-perturbation factors; each recombined utterance gets one, drawn with the seed")
+    p.add_argument("--time-masks", type=int, default=2, help="SpecAugment time masks per utterance (0: none)")
+    p.add_argument("--freq-masks", type=int, default=2, help="SpecAugment frequency masks per utterance (0: none)")
     args = p.parse_args()
     setup(args)
     from rnnkit.datasets.audio import load_yesno
-    from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer
+    from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpecAugmentConfig, SpeechRecognizer
     from rnnkit.train import TrainConfig
 
     train, test = load_yesno(data_dir(args, "yesno"))
     extra, n_words = shuffled_word_files(train, args.recombined, args.seed) if args.recombined else ([], 0)
+    speeds, rng = [float(x) for x in args.speeds.split(",")], random.Random(args.seed + 1)
+    if speeds != [1.0]:
+        import torch
+
+        from rnnkit.speech.audio import speed_perturb
+
+        extra = [(speed_perturb(torch.as_tensor(w), f, sr).numpy() if (f := rng.choice(speeds)) != 1.0 else w, t, sr)
+                 for w, t, sr in extra]
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40),
         ModelConfig(hidden_size=args.hidden, num_layers=2, subsample=4, cell="lstm", dropout=args.dropout),
         DecoderConfig(beam_size=4, lexicon=True),
+        augment=SpecAugmentConfig(freq_masks=args.freq_masks, time_masks=args.time_masks),
         train=TrainConfig(max_epochs=args.epochs, max_time=args.max_time, lr=5e-3, warmup_steps=10, clip_grad_norm=5.0,
                           seed=args.seed, device=args.device, progress=False),
         batch_size=4, valid_fraction=0.0)
