@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnnkit.forecast.models import MODELS, NetConfig
+from rnnkit.forecast.models.common import CELLS
 from rnnkit.forecast.network import ForecastModel
 from rnnkit.forecast.probabilistic import OutputSpec
 
@@ -99,3 +100,16 @@ def test_bad_config_messages():
         NetConfig(horizon=0)
     with pytest.raises(ValueError, match="quantiles need loss='quantile', 'gaussian' or 'student_t', not 'mae'"):
         OutputSpec("mae", (0.1,))
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_segrnn_decoder_broadcast_equals_one_step_over_repeated_states(cell):
+    """SegRNN's decoder shares W_hh h across a window's M queries; it must equal the plain layer over B * M rows."""
+    net = model("segrnn", cell=cell, num_layers=2).net.eval()
+    M, d = 4, 8
+    g = torch.Generator().manual_seed(1)
+    q = torch.randn(B, M, d, generator=g)
+    state = net.rnn.state_type(*[torch.randn(2, B, d, generator=g) for _ in net.rnn.state_type._fields])
+    repeated = net.rnn.state_type(*[f.repeat_interleave(M, dim=1) for f in state])  # (2, B * M, d)
+    ref, _ = net.rnn(q.reshape(B * M, 1, d), repeated)
+    torch.testing.assert_close(net._decode(q, state), ref.view(B, M, d), rtol=1e-5, atol=1e-6)

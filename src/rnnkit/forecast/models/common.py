@@ -80,11 +80,6 @@ class Context(nn.Module):
         return out
 
 
-def repeat_state(state, times: int):
-    """Repeat every field ``(L*D, B, H)`` of an RNNState / LSTMState ``times`` along B (interleaved)."""
-    return type(state)(*[f.repeat_interleave(times, dim=1) for f in state])
-
-
 def cat_inputs(*parts: Tensor | None) -> Tensor:
     """Concatenate the non-empty feature blocks along the last dimension."""
     return torch.cat([p for p in parts if p is not None and p.shape[-1] > 0], dim=-1)
