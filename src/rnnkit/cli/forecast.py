@@ -62,8 +62,8 @@ def fit(
     except ValueError:
         raise ValueError(f"--quantiles must be numbers like 0.1,0.9, got {quantiles!r}") from None
     f = Forecaster(model, input_size=input_size, horizon=horizon, quantiles=qs or None, loss=loss, decoder=decoder,
-                   norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device), epochs=epochs or 30,
-                   max_time=max_time)
+                   norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device),
+                   epochs=epochs or 30, max_time=max_time)
     f.fit(_csv(data), target=target, time_col=time_col, id_col=id_col, past_covariates=_names(past_covariates),
           future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)
     f.save(out)

@@ -108,9 +108,9 @@ class Forecaster:
     def get_params(self) -> dict:
         """Constructor arguments (JSON-safe), as stored in a saved model folder."""
         keys = ("model", "input_size", "horizon", "hidden_size", "num_layers", "dropout", "segment_length", "cell",
-                "linear_skip", "decoder", "norm", "transform", "loss", "quantiles", "series_embedding", "season_length", "epochs",
-                "max_time", "lr", "weight_decay", "batch_size", "early_stopping_patience", "val_size", "seed",
-                "device", "num_threads", "progress")
+                "linear_skip", "decoder", "norm", "transform", "loss", "quantiles", "series_embedding",
+                "season_length", "epochs", "max_time", "lr", "weight_decay", "batch_size", "early_stopping_patience",
+                "val_size", "seed", "device", "num_threads", "progress")
         p = {k: getattr(self, k) for k in keys}
         p["quantiles"] = list(self.quantiles)
         return p
