@@ -80,3 +80,17 @@ def budget_train_config(args, max_epochs: int):
     return TrainConfig(max_epochs=max_epochs, max_time=args.max_time, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0,
                        weight_decay=1e-4, schedule=args.schedule, eval_every=60, plateau_patience=1,
                        plateau_factor=0.5, min_lr_ratio=0.02, seed=args.seed, device=args.device, progress=False)
+
+
+def perturb_speeds(utts: list, speeds: str, seed: int) -> list:
+    """Each ``(wav, text, sample_rate)`` played at a speed drawn (seeded) from the comma-separated ``speeds``;
+    factor 1.0 keeps the waveform as it is."""
+    import random
+
+    import torch
+
+    from rnnkit.speech.audio import speed_perturb
+
+    factors, rng = [float(x) for x in speeds.split(",")], random.Random(seed)
+    return [(speed_perturb(torch.as_tensor(w), f, sr).numpy() if (f := rng.choice(factors)) != 1.0 else w, t, sr)
+            for w, t, sr in utts]

@@ -11,9 +11,7 @@ Goal: <= 5% WER on CPU within 10 minutes of training; streaming within 1.5 point
 
 from __future__ import annotations
 
-import random
-
-from common import Timer, budget_train_config, data_dir, finish, parser, setup
+from common import Timer, budget_train_config, data_dir, finish, parser, perturb_speeds, setup
 
 TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 
@@ -34,14 +32,10 @@ def main() -> None:
 
     from rnnkit.datasets.audio import connected_digits, load_fsdd
     from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer
-    from rnnkit.speech.audio import speed_perturb
 
     root = data_dir(args, "fsdd")
     train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed)
-    speeds = [float(x) for x in args.speeds.split(",")]
-    rng = random.Random(args.seed)
-    train = [(speed_perturb(torch.as_tensor(w), f, sr).numpy() if (f := rng.choice(speeds)) != 1.0 else w, t, sr)
-             for w, t, sr in train]
+    train = perturb_speeds(train, args.speeds, args.seed)
     test = connected_digits(load_fsdd(root, ["theo"]), args.n_test, seed=10_000 + args.seed)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal" if args.streaming else "utterance"),

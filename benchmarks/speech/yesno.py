@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from common import Timer, data_dir, finish, parser, setup
+from common import Timer, data_dir, finish, parser, perturb_speeds, setup
 
 
 def words_by_energy(wav: np.ndarray, sr: int, n_words: int, pad: float = 0.1) -> list[tuple[int, int]] | None:
@@ -89,14 +89,7 @@ def main() -> None:
 
     train, test = load_yesno(data_dir(args, "yesno"))
     extra, n_words = shuffled_word_files(train, args.recombined, args.seed) if args.recombined else ([], 0)
-    speeds, rng = [float(x) for x in args.speeds.split(",")], random.Random(args.seed + 1)
-    if speeds != [1.0]:
-        import torch
-
-        from rnnkit.speech.audio import speed_perturb
-
-        extra = [(speed_perturb(torch.as_tensor(w), f, sr).numpy() if (f := rng.choice(speeds)) != 1.0 else w, t, sr)
-                 for w, t, sr in extra]
+    extra = perturb_speeds(extra, args.speeds, args.seed + 1)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40),
         ModelConfig(hidden_size=args.hidden, num_layers=2, subsample=4, cell="lstm", dropout=args.dropout),
