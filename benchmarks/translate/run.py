@@ -78,12 +78,16 @@ def main() -> None:
     p.add_argument("--dropout", type=float, default=0.3)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--tie-embeddings", action="store_true", help="share the target embedding with the output layer")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (training and decoding)")
     p.add_argument("--precision", default="auto", help="auto (bf16 autocast on CUDA), bf16 or fp32")
     p.add_argument("--speed-sentences", type=int, default=100,
                    help="test sentences timed for decoding speed (0 skips the timing)")
-    p.add_argument("--model", default=None, help="score this saved model folder instead of training")
+    p.add_argument("--model", default=None,
+                   help="score this saved model folder instead of training; several, comma-separated, are scored "
+                        "as an ensemble")
     p.add_argument("--length-penalties", default="0.6,1.0",
                    help="GNMT alphas tried with beam 5 on the validation set; the best one decodes the test set")
     args = p.parse_args()
@@ -106,7 +110,8 @@ def main() -> None:
     if args.model is None:
         tr = Translator(cell=args.cell, attention=args.attention, input_feeding=args.input_feeding,
                         embed_size=args.embed_size, hidden_size=args.hidden_size, num_layers=args.layers,
-                        dropout=args.dropout, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
+                        dropout=args.dropout, tie_embeddings=args.tie_embeddings, seed=args.seed,
+                        batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
                         max_time=args.max_time, num_threads=args.threads, device=args.device,
                         precision=args.precision, **settings)
         t0, c0 = time.perf_counter(), cpu_seconds()
@@ -118,7 +123,9 @@ def main() -> None:
         tr.save(out / "model")
         write()
     else:
-        tr = Translator.load(args.model)
+        device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
+        members = [Translator.load(m, device=device) for m in args.model.split(",")]
+        tr = members[0] if len(members) == 1 else Translator.ensemble(members)
         results["model"] = args.model
     # The length penalty is a decoding setting: choose it on the validation set, never on the test set.
     alphas = [float(a) for a in args.length_penalties.split(",")]

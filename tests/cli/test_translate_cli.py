@@ -75,6 +75,16 @@ def test_eval_writes_bleu_and_chrf(model_dir, corpus, tmp_path, capsys):
     assert 0 <= metrics["bleu"] <= 100 and 0 <= metrics["chrf"] <= 100 and metrics["sentences"] == 20
 
 
+def test_eval_and_run_with_an_ensemble_of_model_folders(model_dir, corpus, tmp_path, capsys):
+    """Two --model folders decode as an ensemble; an ensemble of a model with itself scores as the model."""
+    args = ["--src", str(corpus / "test.en"), "--ref", str(corpus / "test.ja")]
+    _, single, _ = call(capsys, "translate", "eval", "--model", str(model_dir), *args)
+    code, twin, _ = call(capsys, "translate", "eval", "--model", str(model_dir), "--model", str(model_dir), *args)
+    assert code == 0 and twin == single
+    code, out, _ = call(capsys, "translate", "run", "--model", str(model_dir), "--model", str(model_dir), "seven")
+    assert code == 0 and len(out.splitlines()) == 1
+
+
 def test_error_lines(model_dir, corpus, tmp_path, capsys):
     (tmp_path / "short.ja").write_text("一\n二\n", encoding="utf-8")
     code, _, err = call(capsys, "translate", "eval", "--model", str(model_dir), "--src", str(corpus / "test.en"),

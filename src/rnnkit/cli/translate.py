@@ -13,6 +13,16 @@ app = typer.Typer(help="Machine translation with an attention encoder-decoder: f
 
 BeamOpt = typer.Option(None, "--beam-size", help="Beam width; 1 = greedy (default: the model's, 5).")
 PenaltyOpt = typer.Option(None, "--length-penalty", help="GNMT length-penalty alpha (default: the model's, 0.6).")
+ModelOpt = typer.Option(..., "--model", help="Model folder written by `rnnkit translate fit`; give it more than once "
+                        "to decode with an ensemble (models trained with the same tokenizer settings).")
+
+
+def load_translator(models: list[Path]):
+    """One model folder -> its Translator; several -> their ensemble."""
+    from rnnkit.translate import Translator
+
+    loaded = [Translator.load(m) for m in models]
+    return loaded[0] if len(loaded) == 1 else Translator.ensemble(loaded)
 
 
 @app.command()
@@ -33,6 +43,9 @@ def fit(
     batch_size: int = typer.Option(64, "--batch-size", help="Sentence pairs per batch."),
     lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate."),
     input_feeding: bool = typer.Option(True, "--input-feeding/--no-input-feeding", help="Luong input feeding."),
+    dropout: float = typer.Option(0.2, "--dropout", help="Dropout on embeddings and between layers."),
+    tie_embeddings: bool = typer.Option(False, "--tie-embeddings/--no-tie-embeddings",
+                                        help="Share the target embedding with the output layer."),
     epochs: int = EpochsOpt,
     max_time: float = MaxTimeOpt,
     seed: int = SeedOpt,
@@ -55,7 +68,7 @@ def fit(
     tr = Translator(cell=cell, attention=attention, src_tokenizer=tokenizer, tgt_tokenizer=tgt_tokenizer or tokenizer,
                     src_vocab_size=vocab_size, tgt_vocab_size=vocab_size, embed_size=embed_size,
                     hidden_size=hidden_size, num_layers=num_layers, batch_size=batch_size, lr=lr,
-                    input_feeding=input_feeding, epochs=epochs if epochs is not None else 10, max_time=max_time,
+                    input_feeding=input_feeding, dropout=dropout, tie_embeddings=tie_embeddings, epochs=epochs if epochs is not None else 10, max_time=max_time,
                     seed=seed, device=resolve_device(device), num_threads=threads)
     tr.fit(data.src, data.tgt, valid=valid)
     tr.save(out)
@@ -67,15 +80,13 @@ def fit(
 @app.command()
 def run(
     text: list[str] = typer.Argument(None, help="Sentences to translate; none = read lines from stdin."),
-    model: Path = typer.Option(..., "--model", help="Model folder written by `rnnkit translate fit`."),
+    model: list[Path] = ModelOpt,
     beam_size: int = BeamOpt,
     length_penalty: float = PenaltyOpt,
     max_len: int = typer.Option(None, "--max-len", help="Most output tokens per sentence."),
 ) -> None:
     """Translate TEXT arguments, or stdin lines; prints one translation a line."""
-    from rnnkit.translate import Translator
-
-    tr = Translator.load(model)
+    tr = load_translator(model)
     lines = list(text) if text else [line.rstrip("\r\n") for line in sys.stdin]
     keep = [i for i, s in enumerate(lines) if s.strip()]  # an empty input line gives an empty output line
     hyps = tr.translate([lines[i] for i in keep], beam_size=beam_size, length_penalty=length_penalty, max_len=max_len)
@@ -88,7 +99,7 @@ def run(
 
 @app.command("eval")
 def evaluate(
-    model: Path = typer.Option(..., "--model", help="Model folder written by `rnnkit translate fit`."),
+    model: list[Path] = ModelOpt,
     src: Path = typer.Option(..., "--src", help="Test source sentences (.gz allowed)."),
     ref: Path = typer.Option(..., "--ref", help="Reference translations, line-aligned with --src."),
     beam_size: int = BeamOpt,
@@ -98,9 +109,7 @@ def evaluate(
 ) -> None:
     """Translate a test set and report sacreBLEU and chrF with their signatures."""
     from rnnkit.datasets.parallel import read_parallel
-    from rnnkit.translate import Translator
-
-    tr = Translator.load(model)
+    tr = load_translator(model)
     data = read_parallel(src, ref)
     if data.skipped:
         typer.echo(f"skipped {data.skipped} line pair(s) with an empty side")

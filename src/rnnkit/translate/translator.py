@@ -82,6 +82,7 @@ class Translator:
         """Learn tokenizers and the network from sentence pairs; ``valid=(src, tgt)`` picks the best weights."""
         from rnnkit.train import SampleBatches, TrainConfig, Trainer
 
+        self._check_single("fit()")
         if self.select_by == "val_bleu" and valid is None:
             raise ValueError("select_by='val_bleu' needs valid=(src, tgt)")
         src, tgt, self.skipped_ = clean_pairs(src, tgt)
@@ -194,6 +195,7 @@ class Translator:
             hyp = greedy_search(self.model_, src, lengths, limit, keep_attention=True)[0]
             out_ids, weights = hyp.tokens, hyp.attention
         else:
+            self._check_single("attention() with a forced target")
             out_ids = encode_all(self.tgt_tokenizer_, [target], c.max_tgt_len, "target")[0]
             with torch.no_grad():
                 _, _, tgt = (t.to(device) for t in collate([(ids, out_ids)]))
@@ -204,12 +206,56 @@ class Translator:
         tgt_tokens = [self.tgt_tokenizer_.id_to_piece(i) for i in out_ids] + ["</s>"]
         return Alignment(src_tokens, tgt_tokens, weights.float().numpy())
 
+    # ----------------------------------------------------------------------------------------- ensemble
+    @classmethod
+    def ensemble(cls, translators) -> Translator:
+        """One translator that decodes with several fitted ones at once, averaging their next-token probabilities.
+
+        The members must have identical tokenizers (train them on the same data with the same tokenizer
+        settings; seeds, sizes and cells may differ) and sit on the same device. The result translates,
+        evaluates and shows greedy attention like a single model (its weights are the members' mean); it cannot
+        be fitted or saved: save the members, and ensemble them again after loading.
+        """
+        from rnnkit.translate.ensemble import Ensemble
+
+        members = list(translators)
+        if len(members) < 2:
+            raise ValueError(f"an ensemble needs at least 2 fitted translators, got {len(members)}")
+        for i, t in enumerate(members):
+            if not isinstance(t, Translator):
+                raise ValueError(f"ensemble member {i} is a {type(t).__name__}, not a Translator")
+            t._check_fitted()
+            if getattr(t, "members_", None):
+                raise ValueError(f"ensemble member {i} is itself an ensemble; pass its members instead")
+        first = members[0]
+        for i, t in enumerate(members[1:], 1):
+            for side in ("src", "tgt"):
+                a, b = getattr(first, f"{side}_tokenizer_"), getattr(t, f"{side}_tokenizer_")
+                if a.kind != b.kind or a.to_bytes() != b.to_bytes():
+                    raise ValueError(f"ensemble member {i} has a different {side} tokenizer from member 0; "
+                                     "members must be trained on the same data with the same tokenizer settings")
+        devices = {str(next(t.model_.parameters()).device) for t in members}
+        if len(devices) > 1:
+            raise ValueError(f"ensemble members are on different devices {sorted(devices)}; load them on one")
+        self = cls(**first.config_.to_dict(), device=devices.pop())
+        self.config_, self.members_ = first.config_, members
+        self.src_tokenizer_, self.tgt_tokenizer_ = first.src_tokenizer_, first.tgt_tokenizer_
+        self.model_ = Ensemble(t.model_ for t in members).eval()
+        self.fit_result_, self.skipped_ = None, 0
+        return self
+
+    def _check_single(self, what: str) -> None:
+        if getattr(self, "members_", None):
+            raise ValueError(f"{what} works on one model, and this Translator is an ensemble of "
+                             f"{len(self.members_)}: call it on a member (.members_[i])")
+
     # --------------------------------------------------------------------------------------- save / load
     def save(self, path: str | os.PathLike) -> Path:
         """Write a model folder (config.json, model.safetensors, both tokenizers) that loads on its own."""
         from rnnkit.train import save_model_folder
 
         self._check_fitted()
+        self._check_single("save()")
         config = {"format": FORMAT, "translator": self.config_.to_dict(),
                   "tokenizers": [self.src_tokenizer_.kind, self.tgt_tokenizer_.kind]}
         extra = dict(zip(TOKENIZER_FILES, (self.src_tokenizer_.to_bytes(), self.tgt_tokenizer_.to_bytes())))
