@@ -75,11 +75,14 @@ def test_bf16_lstm_layer_gpu():
 
 @pytest.mark.gpu
 def test_layernorm_lstm_at_real_size_gpu():
+    # 32 steps, not more: with random weights this cell amplifies rounding differences by about e every few
+    # steps, so after ~60 steps even the fp32 reference is over 1e-4 away from a float64 run (4% after 128
+    # steps, also in the Triton interpreter). Longer runs would compare two roundings, not two implementations.
     torch.manual_seed(0)
     ref = LayerNormLSTM(64, 256, num_layers=2, backend="reference").cuda()
     fused = LayerNormLSTM(64, 256, num_layers=2, backend="triton").cuda()
     fused.load_state_dict(ref.state_dict())
-    x = torch.randn(64, 128, 64, device="cuda", requires_grad=True)
+    x = torch.randn(64, 32, 64, device="cuda", requires_grad=True)
     (y_f, _, g_f), (y_r, _, g_r) = _run(fused, x, None), _run(ref, x, None)
     assert_close(y_f, y_r, 1e-4, "y")
     for a, b in zip(g_f, g_r):
