@@ -7,6 +7,8 @@ command and the machine, so that RESULTS.md can quote it.
     python benchmarks/translate/run.py multi30k --data DIR --max-time 30 --out runs/mt-multi30k
     python benchmarks/translate/run.py enja --data DIR --max-time 30 --out runs/mt-enja
     python benchmarks/translate/run.py enja --model runs/mt-enja/model --out runs/mt-enja   # score a saved model
+    python benchmarks/translate/run.py enja --model A/model,B/model,C/model --out runs/ens    # score an ensemble
+    python benchmarks/translate/run.py enja --model A/model --speed-only --out runs/speed     # only time decoding
 
 ``--data`` defaults to the RNNKIT_DATA environment variable. ``results.json`` is rewritten after every measurement,
 and records the process CPU time beside the wall-clock time: on a CPU shared with other jobs the two differ a lot.
@@ -62,6 +64,27 @@ def decode_speed(tr: Translator, sentences: list[str], beam: int, batch: int) ->
     return len(sentences) / (time.perf_counter() - t0), len(sentences) / max(1e-9, cpu_seconds() - c0)
 
 
+def score(tr: Translator, valid, test, args, results: dict, out: Path, write) -> None:
+    """Valid BLEU per length penalty, then test BLEU / chrF greedy and with beam 5 at the chosen penalty."""
+    # The length penalty is a decoding setting: choose it on the validation set, never on the test set.
+    alphas = [float(a) for a in args.length_penalties.split(",")]
+    valid_bleu = {a: round(tr.evaluate(valid.src, valid.tgt, beam_size=5, length_penalty=a)["bleu"], 2) for a in alphas}
+    alpha = max(alphas, key=lambda a: valid_bleu[a])
+    results["valid_bleu_beam5_by_length_penalty"], results["length_penalty"] = valid_bleu, alpha
+    for beam in (1, 5):
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        s = tr.evaluate(test.src, test.tgt, beam_size=beam, length_penalty=alpha)
+        results[f"beam{beam}_seconds"] = round(time.perf_counter() - t0, 1)
+        results[f"beam{beam}_cpu_seconds"] = round(cpu_seconds() - c0, 1)
+        results[f"bleu_beam{beam}"], results[f"chrf_beam{beam}"] = round(s["bleu"], 2), round(s["chrf"], 2)
+        results["bleu_signature"], results["chrf_signature"] = s["bleu_signature"], s["chrf_signature"]
+        if args.task == "multi30k":
+            results[f"tutorial_bleu_beam{beam}"] = round(tutorial_bleu(s["hypotheses"], test.tgt), 2)
+        (out / f"test.beam{beam}.txt").write_text("\n".join(s["hypotheses"]) + "\n", encoding="utf-8")
+        write()
+        print(json.dumps(results), flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("task", choices=sorted(TASKS))
@@ -88,6 +111,7 @@ def main() -> None:
     p.add_argument("--model", default=None,
                    help="score this saved model folder instead of training; several, comma-separated, are scored "
                         "as an ensemble")
+    p.add_argument("--speed-only", action="store_true", help="only time decoding (with --model): no BLEU scoring")
     p.add_argument("--length-penalties", default="0.6,1.0",
                    help="GNMT alphas tried with beam 5 on the validation set; the best one decodes the test set")
     args = p.parse_args()
@@ -127,23 +151,8 @@ def main() -> None:
         members = [Translator.load(m, device=device) for m in args.model.split(",")]
         tr = members[0] if len(members) == 1 else Translator.ensemble(members)
         results["model"] = args.model
-    # The length penalty is a decoding setting: choose it on the validation set, never on the test set.
-    alphas = [float(a) for a in args.length_penalties.split(",")]
-    valid_bleu = {a: round(tr.evaluate(valid.src, valid.tgt, beam_size=5, length_penalty=a)["bleu"], 2) for a in alphas}
-    alpha = max(alphas, key=lambda a: valid_bleu[a])
-    results["valid_bleu_beam5_by_length_penalty"], results["length_penalty"] = valid_bleu, alpha
-    for beam in (1, 5):
-        t0, c0 = time.perf_counter(), cpu_seconds()
-        s = tr.evaluate(test.src, test.tgt, beam_size=beam, length_penalty=alpha)
-        results[f"beam{beam}_seconds"] = round(time.perf_counter() - t0, 1)
-        results[f"beam{beam}_cpu_seconds"] = round(cpu_seconds() - c0, 1)
-        results[f"bleu_beam{beam}"], results[f"chrf_beam{beam}"] = round(s["bleu"], 2), round(s["chrf"], 2)
-        results["bleu_signature"], results["chrf_signature"] = s["bleu_signature"], s["chrf_signature"]
-        if args.task == "multi30k":
-            results[f"tutorial_bleu_beam{beam}"] = round(tutorial_bleu(s["hypotheses"], test.tgt), 2)
-        (out / f"test.beam{beam}.txt").write_text("\n".join(s["hypotheses"]) + "\n", encoding="utf-8")
-        write()
-        print(json.dumps(results), flush=True)
+    if not args.speed_only:
+        score(tr, valid, test, args, results, out, write)
     speed_src = test.src[: args.speed_sentences]
     for beam in (1, 5) if speed_src else ():
         for batch in (1, 64):
@@ -152,6 +161,11 @@ def main() -> None:
             results[f"sent_per_cpu_s_beam{beam}_batch{batch}"] = round(cpu, 1)
             write()
     results["speed_sentences"] = len(speed_src)
+    if speed_src:  # the speed depends on how long the outputs are: record it beside the references' length
+        hyps = tr.translate(speed_src, beam_size=1)
+        results["speed_tokens_per_output"] = round(sum(len(h.split()) for h in hyps) / len(hyps), 2)
+        refs = test.tgt[: len(speed_src)]
+        results["speed_tokens_per_reference"] = round(sum(len(r.split()) for r in refs) / len(refs), 2)
     write()
     print(json.dumps(results, indent=2))
 
