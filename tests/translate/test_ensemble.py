@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from rnnkit.translate import Translator, number_corpus
+from rnnkit.translate import Translator
 from rnnkit.translate.config import TranslatorConfig
 from rnnkit.translate.ensemble import Ensemble
 from rnnkit.translate.model import Seq2Seq
@@ -14,13 +14,6 @@ from rnnkit.translate.tokenizer import BOS
 
 SMALL = dict(embed_size=24, hidden_size=32, dropout=0.0, src_tokenizer="word", tgt_tokenizer="char", batch_size=32,
              lr=5e-3, warmup_steps=10, progress=False, num_threads=1, cell="gru", input_feeding=False, epochs=4)
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    en, ja, seen = number_corpus(300, max_value=9999, seed=0)
-    ten, tja, _ = number_corpus(30, max_value=9999, seed=1, exclude=set(seen))
-    return en, ja, ten, tja
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.translate import Translator, number_corpus
+from rnnkit.translate import Translator
 
 SMALL = dict(embed_size=32, hidden_size=48, dropout=0.0, src_tokenizer="word", tgt_tokenizer="char", batch_size=32,
              lr=5e-3, warmup_steps=10, progress=False, num_threads=1)
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    en, ja, seen = number_corpus(400, max_value=9999, seed=0)
-    ten, tja, _ = number_corpus(40, max_value=9999, seed=1, exclude=set(seen))
-    return en, ja, ten, tja
 
 
 @pytest.fixture(scope="module")
