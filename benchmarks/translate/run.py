@@ -101,7 +101,9 @@ def main() -> None:
     p.add_argument("--dropout", type=float, default=0.3)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--tie-embeddings", action="store_true", help="share the target embedding with the output layer")
+    p.add_argument("--tie-embeddings", action="store_true",
+                   help="share the target embedding with the output layer (Translator's default; off here unless "
+                        "given, so that the commands in RESULTS.md keep their meaning)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (training and decoding)")

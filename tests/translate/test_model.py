@@ -42,9 +42,10 @@ def test_padding_does_not_change_the_loss_of_a_sentence():
 
 
 def test_tied_embeddings_share_one_matrix():
+    assert TranslatorConfig().tie_embeddings, "tied embeddings are the default"
     model = Seq2Seq(TranslatorConfig(embed_size=8, hidden_size=12, tie_embeddings=True), 20, 25)
     assert model.decoder.out.weight is model.decoder.embedding.weight
-    untied = Seq2Seq(TranslatorConfig(embed_size=8, hidden_size=12), 20, 25)
+    untied = Seq2Seq(TranslatorConfig(embed_size=8, hidden_size=12, tie_embeddings=False), 20, 25)
     assert sum(p.numel() for p in untied.parameters()) - sum(p.numel() for p in model.parameters()) == 25 * 8
 
 

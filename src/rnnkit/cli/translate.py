@@ -44,7 +44,7 @@ def fit(
     lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate."),
     input_feeding: bool = typer.Option(True, "--input-feeding/--no-input-feeding", help="Luong input feeding."),
     dropout: float = typer.Option(0.2, "--dropout", help="Dropout on embeddings and between layers."),
-    tie_embeddings: bool = typer.Option(False, "--tie-embeddings/--no-tie-embeddings",
+    tie_embeddings: bool = typer.Option(True, "--tie-embeddings/--no-tie-embeddings",
                                         help="Share the target embedding with the output layer."),
     epochs: int = EpochsOpt,
     max_time: float = MaxTimeOpt,

@@ -53,7 +53,7 @@ class Translator:
     """
 
     def __init__(self, cell: str = "lstm", attention: str = "general", embed_size: int = 256, hidden_size: int = 256,
-                 num_layers: int = 1, dropout: float = 0.2, input_feeding: bool = True, tie_embeddings: bool = False,
+                 num_layers: int = 1, dropout: float = 0.2, input_feeding: bool = True, tie_embeddings: bool = True,
                  label_smoothing: float = 0.1, scheduled_sampling: float = 0.0, src_tokenizer: str = "unigram",
                  tgt_tokenizer: str = "unigram", src_vocab_size: int = 8000, tgt_vocab_size: int = 8000,
                  min_freq: int = 1, max_src_len: int = 100, max_tgt_len: int = 100, beam_size: int = 5,
