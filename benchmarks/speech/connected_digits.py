@@ -19,6 +19,8 @@ TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 def main() -> None:
     p = parser(__doc__, max_time=10.0)
     p.add_argument("--streaming", action="store_true", help="unidirectional model, streamed decoding")
+    p.add_argument("--lookahead", type=int, default=0,
+                   help="with --streaming: steps of future context after subsampling (one step = 30 ms here)")
     p.add_argument("--n-train", type=int, default=3000)
     p.add_argument("--n-test", type=int, default=300)
     p.add_argument("--hidden", type=int, default=128)
@@ -40,7 +42,7 @@ def main() -> None:
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal" if args.streaming else "utterance"),
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=3, cell="lstm", dropout=0.2,
-                    bidirectional=not args.streaming),
+                    bidirectional=not args.streaming, lookahead=args.lookahead),
         DecoderConfig(beam_size=8, lexicon=True),
         train=budget_train_config(args, max_epochs=100),
         batch_size=32, valid_fraction=0.05)
@@ -49,6 +51,7 @@ def main() -> None:
     with Timer() as te:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
+               "lookahead": args.lookahead,
                "n_train": len(train), "n_test": len(test),
                "test_audio_minutes": round(sum(len(w) / sr for w, _, sr in test) / 60, 2), **scores,
                "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),

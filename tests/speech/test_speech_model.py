@@ -48,6 +48,51 @@ def test_chunked_forward_equals_whole_utterance():
     torch.testing.assert_close(torch.cat(parts, 1), whole, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("chunks", [[(0, 3), (3, 9), (9, 18)], [(0, 18)], [(0, 3), (3, 6), (6, 9), (9, 18)]])
+def test_chunked_forward_with_lookahead_equals_whole_utterance(chunks):
+    m = model(bidirectional=False, lookahead=2)
+    with torch.no_grad():
+        m.lookahead.weight.normal_()  # not the identity it starts as
+    x = torch.randn(1, 18, 8)
+    whole, _ = m(x)
+    state, parts = None, []
+    for a, b in chunks:
+        lp, state = m.forward_chunk(x[:, a:b], state)
+        parts.append(lp)
+    assert sum(p.shape[1] for p in parts) == whole.shape[1] - 2  # the last 2 steps wait for their future
+    lp, _ = m.forward_chunk(x[:, :0], state, final=True)
+    torch.testing.assert_close(torch.cat(parts + [lp], 1), whole, atol=1e-5, rtol=1e-4)
+
+
+def test_lookahead_reads_the_future_but_not_past_the_end():
+    m = model(bidirectional=False, lookahead=2)
+    with torch.no_grad():
+        m.lookahead.weight.normal_()
+    x = torch.randn(1, 18, 8)
+    base, _ = m(x)
+    changed = x.clone()
+    changed[:, 12:15] += 1.0  # output step 4 (frames 12-14) changes; lookahead 2 reaches back to step 2
+    out, _ = m(changed)
+    assert torch.allclose(out[:, :2], base[:, :2], atol=1e-6) and not torch.allclose(out[:, 2], base[:, 2])
+    # Batched with a longer sequence, a short one's last steps see zeros after its end, as when alone.
+    batch = torch.zeros(2, 18, 8)
+    batch[0], batch[1, :9] = x[0], x[0, :9]
+    lp, n = m(batch, torch.tensor([18, 9]))
+    alone, _ = m(x[:, :9])
+    torch.testing.assert_close(lp[1, : int(n[1])], alone[0], atol=1e-5, rtol=1e-4)
+
+
+def test_lookahead_starts_as_the_identity_and_needs_a_unidirectional_model():
+    with_k, without = model(bidirectional=False, lookahead=3), model(bidirectional=False)
+    without.load_state_dict({k: v for k, v in with_k.state_dict().items() if not k.startswith("lookahead")})
+    x = torch.randn(2, 12, 8)
+    torch.testing.assert_close(with_k(x)[0], without(x)[0])
+    with pytest.raises(ValueError, match="lookahead is for unidirectional"):
+        ModelConfig(bidirectional=True, lookahead=2)
+    with pytest.raises(ValueError, match="lookahead must be >= 0"):
+        ModelConfig(bidirectional=False, lookahead=-1)
+
+
 def test_chunks_need_a_unidirectional_model():
     with pytest.raises(ValueError, match=r"streaming needs a unidirectional model \(ModelConfig\(bidirectional=False\)\)"):
         model().forward_chunk(torch.randn(1, 3, 8))

@@ -52,6 +52,15 @@ def test_batched_equals_alone(fitted):
         torch.testing.assert_close(fitted.log_probs([f])[0], lp, atol=1e-5, rtol=1e-4)
 
 
+def test_stream_with_lookahead_equals_whole_utterance():
+    rec = tiny(steps=20)
+    rec.model_config = ModelConfig(hidden_size=32, num_layers=1, subsample=2, bidirectional=False, dropout=0.0,
+                                   lookahead=3)
+    rec.fit(tone_pairs(16, seed=5))
+    assert rec.model_.config.lookahead == 3
+    test_stream_final_text_equals_whole_utterance(rec)
+
+
 def test_stream_final_text_equals_whole_utterance(fitted):
     for wav, _, _ in tone_pairs(4, seed=3):
         s = fitted.stream(sample_rate=8000)

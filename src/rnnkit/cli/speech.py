@@ -29,6 +29,8 @@ def fit(
     device: str = DeviceOpt,
     sample_rate: int = typer.Option(16000, "--sample-rate", help="Rate the model works at (audio is resampled)."),
     streaming: bool = typer.Option(False, "--streaming", help="Unidirectional model that can transcribe live."),
+    lookahead: int = typer.Option(0, "--lookahead", help="With --streaming: steps of future context (after "
+                                  "subsampling) the model may read, at that much latency."),
     hidden: int = typer.Option(128, "--hidden", help="Hidden units per direction."),
     layers: int = typer.Option(3, "--layers", help="Stacked recurrent layers."),
     cell: str = typer.Option("lstm", "--cell", help="lstm or gru."),
@@ -42,7 +44,8 @@ def fit(
 
     rec = fit_manifest(data, out, epochs=epochs, max_time=max_time, seed=seed, device=resolve_device(device),
                        sample_rate=sample_rate, streaming=streaming, hidden=hidden, layers=layers, cell=cell,
-                       batch_size=batch_size, beam=beam, lm=None if lm == "none" else lm, lexicon=lexicon)
+                       batch_size=batch_size, beam=beam, lm=None if lm == "none" else lm, lexicon=lexicon,
+                       lookahead=lookahead)
     r = rec.fit_result_
     typer.echo(f"trained {r.epochs} epochs ({r.steps} steps, {r.seconds:.0f} s, stopped: {r.stopped}); "
                f"best {r.monitor} {r.best_metric:.4f}; model written to {out}")

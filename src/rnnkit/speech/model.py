@@ -2,10 +2,15 @@
 
     feats (B, T, M) -> stack or strided conv, factor s -> (B, T', s M or C), T' = ceil(T / s)
                     -> L rnnkit.nn LSTM / GRU layers, D dirs -> (B, T', D H)
+                    [-> lookahead: y_t = sum_j w_j * h_{t+j}, j = 0..k, per channel; unidirectional only]
                     -> Linear + log_softmax                -> (B, T', V)   V = alphabet size incl. blank
 
 Subsampling groups s consecutive frames without overlap, so it is causal within a group and a unidirectional
 model streams chunk by chunk (``forward_chunk``) with exactly the whole-utterance result.
+
+The lookahead is Deep Speech 2's row convolution (Amodei et al. 2016, sec. 3.5): a unidirectional model sees k
+steps of future context (k s frames of 10 ms) at the cost of k steps of latency, which recovers much of what a
+bidirectional model gains while still streaming. It starts as the identity (w_0 = 1, the others 0).
 
 Example:
     >>> m = AcousticModel(ModelConfig(n_mels=40, vocab_size=12, hidden_size=64))
@@ -41,6 +46,7 @@ class ModelConfig:
     num_layers: int = 3  # stacked recurrent layers
     bidirectional: bool = True  # False for streaming: the model then only looks at the past
     dropout: float = 0.1  # between recurrent layers and before the output layer
+    lookahead: int = 0  # k: future steps (after subsampling) a unidirectional model may read; 0 = none
 
     def __post_init__(self):
         if self.subsample < 1:
@@ -51,6 +57,11 @@ class ModelConfig:
             raise ValueError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.hidden_size < 1 or self.num_layers < 1:
             raise ValueError("hidden_size and num_layers must be >= 1")
+        if self.lookahead < 0:
+            raise ValueError(f"lookahead must be >= 0 steps, got {self.lookahead}")
+        if self.lookahead and self.bidirectional:
+            raise ValueError("lookahead is for unidirectional (streaming) models; a bidirectional model already "
+                             "reads the whole future: set bidirectional=False or lookahead=0")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +103,14 @@ class AcousticModel(nn.Module):
                                      for k in range(c.num_layers))
         else:
             self.rnn = layer(rnn_in, c.hidden_size, num_layers=c.num_layers, dropout=c.dropout)
+        self.lookahead = None
+        if c.lookahead:
+            # Depthwise: each channel mixes its own k + 1 steps (what Deep Speech 2 calls a row convolution).
+            self.lookahead = nn.Conv1d(c.hidden_size, c.hidden_size, kernel_size=c.lookahead + 1,
+                                       groups=c.hidden_size, bias=False)
+            with torch.no_grad():
+                self.lookahead.weight.zero_()
+                self.lookahead.weight[:, 0, 0] = 1.0  # the identity: the model starts as one without lookahead
         self.drop = nn.Dropout(c.dropout)
         self.out = nn.Linear(c.hidden_size * (2 if c.bidirectional else 1), c.vocab_size)
 
@@ -124,8 +143,15 @@ class AcousticModel(nn.Module):
             # Padding only follows a sequence, so a forward-only pass over the padded batch leaves every real
             # step exact; calling without lengths keeps the fast fused (oneDNN / cuDNN) path.
             y, _ = self.rnn(x, state)  # (B, T', H)
-        mask = torch.arange(y.shape[1], device=y.device) < out_len.to(y.device)[:, None]  # (B, T')
-        return self.out(self.drop(y * mask.unsqueeze(-1))).log_softmax(-1), out_len  # (B, T', V)
+        mask = (torch.arange(y.shape[1], device=y.device) < out_len.to(y.device)[:, None]).unsqueeze(-1)  # (B, T', 1)
+        y = y * mask
+        if self.lookahead is not None:  # zeros after each sequence's end stand for "no more future"
+            y = self._look_ahead(F.pad(y, (0, 0, 0, self.config.lookahead))) * mask  # (B, T', H)
+        return self.out(self.drop(y)).log_softmax(-1), out_len  # (B, T', V)
+
+    def _look_ahead(self, y: Tensor) -> Tensor:
+        """(B, T + k, H) -> (B, T, H): step t mixes steps t .. t + k of each channel."""
+        return self.lookahead(y.transpose(1, 2)).transpose(1, 2)
 
     def _bidirectional(self, x: Tensor, lengths: Tensor) -> Tensor:
         """Stacked bidirectional layers over a padded batch, exact per sequence: (B, T, F) -> (B, T, 2 H).
@@ -143,20 +169,32 @@ class AcousticModel(nn.Module):
         return x
 
     @torch.no_grad()
-    def forward_chunk(self, feats: Tensor, state=None):
-        """Streaming step of a unidirectional model: whole groups of frames (1, k s, M) -> (log_probs (1, k, V), state).
+    def forward_chunk(self, feats: Tensor, state=None, final: bool = False):
+        """Streaming step of a unidirectional model: whole groups of frames (1, n s, M) -> (log_probs (1, n', V), state).
 
-        Feeding an utterance in chunks and concatenating the outputs equals :meth:`forward` on the whole.
+        Feeding an utterance in chunks and concatenating the outputs equals :meth:`forward` on the whole. With a
+        lookahead of k steps, the last k recurrent outputs wait in ``state`` for their future (so n' can be less
+        than n), and ``final=True`` flushes them: call it once after the last chunk (``feats`` may then be empty).
         """
         if self.config.bidirectional:
             raise ValueError("streaming needs a unidirectional model (ModelConfig(bidirectional=False)); "
                              "a bidirectional layer reads the future")
         if feats.shape[1] % self.config.subsample:
             raise ValueError(f"forward_chunk takes whole groups of {self.config.subsample} frames, got {feats.shape[1]}")
-        if feats.shape[1] == 0:
-            return feats.new_zeros(1, 0, self.config.vocab_size), state
-        y, state = self.rnn(self.subsample(feats), state)  # (1, k, H)
-        return self.out(self.drop(y)).log_softmax(-1), state
+        rnn_state, waiting = state if state is not None else (None, None)
+        k = self.config.lookahead
+        if waiting is None:
+            waiting = feats.new_zeros(1, 0, self.config.hidden_size)  # recurrent outputs awaiting their future
+        if feats.shape[1]:
+            y, rnn_state = self.rnn(self.subsample(feats), rnn_state)  # (1, n, H)
+            waiting = torch.cat([waiting, y], 1)
+        if final and k:
+            waiting = F.pad(waiting, (0, 0, 0, k))  # the end: no more future
+        ready = waiting.shape[1] - k  # steps whose k future steps have arrived
+        if ready <= 0:
+            return feats.new_zeros(1, 0, self.config.vocab_size), (rnn_state, waiting)
+        y = self._look_ahead(waiting) if k else waiting  # (1, ready, H)
+        return self.out(self.drop(y)).log_softmax(-1), (rnn_state, None if final else waiting[:, ready:])
 
 
 def feasible(labels: list[list[int]], out_lengths: Tensor) -> Tensor:

@@ -6,7 +6,8 @@ Every stage is causal, so the final text equals the whole-utterance decode:
   frame is computed as soon as its whole window has arrived; ``finish()`` adds the right padding;
 * normalisation: the running mean of :class:`~rnnkit.speech.features.CausalNormalizer`;
 * subsampling: groups of ``s`` frames are sent once complete; ``finish()`` zero-pads the last group;
-* the recurrent layers: ``y, state = rnn(chunk, state)``.
+* the recurrent layers: ``y, state = rnn(chunk, state)``;
+* the lookahead (if any): the last k outputs wait for k more steps; ``finish()`` pads them with zeros.
 
 Example:
     >>> s = rec.stream()                                   # doctest: +SKIP
@@ -84,9 +85,10 @@ class Stream:
             pending = torch.cat([pending, torch.zeros((-pending.shape[0]) % s, pending.shape[1])])
         k = pending.shape[0] // s * s
         chunk, self.pending = pending[:k], pending[k:]
-        if k:
+        if k or final:  # final also flushes the steps that waited for lookahead context
             self.model.eval()
-            lp, self.state = self.model.forward_chunk(chunk.unsqueeze(0).to(self.device), self.state)  # (1, k/s, V)
+            lp, self.state = self.model.forward_chunk(chunk.unsqueeze(0).to(self.device), self.state,
+                                                      final=final)  # (1, <= k/s, V)
             self.outputs.append(lp[0].cpu())
 
     def log_probs(self) -> Tensor:

@@ -13,11 +13,12 @@ from rnnkit.speech.recognizer import SpeechRecognizer, default_train_config
 def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: int | None = None,
                  max_time: float | None = None, seed: int = 0, device: str = "auto", sample_rate: int = 16000,
                  streaming: bool = False, hidden: int = 128, layers: int = 3, cell: str = "lstm",
-                 batch_size: int = 32, beam: int = 1, lm: str | None = None, lexicon: bool = False
-                 ) -> SpeechRecognizer:
+                 batch_size: int = 32, beam: int = 1, lm: str | None = None, lexicon: bool = False,
+                 lookahead: int = 0) -> SpeechRecognizer:
     """Train on the ``path,text`` manifest and save to ``out``.
 
-    ``streaming`` builds a unidirectional model with causal normalisation (for ``SpeechRecognizer.stream``).
+    ``streaming`` builds a unidirectional model with causal normalisation (for ``SpeechRecognizer.stream``);
+    ``lookahead`` gives it that many steps of future context (after subsampling), at that much latency.
     Without ``epochs`` the default budget applies; ``max_time`` (minutes) caps the run either way.
     """
     import dataclasses
@@ -32,7 +33,8 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
                                 max_time=max_time, seed=seed, device=device)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=sample_rate, normalize="causal" if streaming else "utterance"),
-        ModelConfig(hidden_size=hidden, num_layers=layers, cell=cell, bidirectional=not streaming),
+        ModelConfig(hidden_size=hidden, num_layers=layers, cell=cell, bidirectional=not streaming,
+                    lookahead=lookahead),
         DecoderConfig(beam_size=beam, lm=lm, lexicon=lexicon), train=train, batch_size=batch_size)
     rec.fit(pairs)
     rec.save(out)
