@@ -56,6 +56,19 @@ def test_fit_transcribe_eval(manifest, capsys):
     assert 0.0 <= scores["wer"] and 0.0 <= scores["cer"] and scores["n"] == 12
 
 
+def test_fit_streaming_with_lookahead(manifest, tmp_path):
+    from rnnkit.speech import SpeechRecognizer
+
+    code = run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "live"), "--epochs",
+                "1", "--sample-rate", "8000", "--hidden", "16", "--layers", "1", "--streaming", "--lookahead", "2",
+                "--device", "cpu"])
+    assert code == 0
+    rec = SpeechRecognizer.load(tmp_path / "live")
+    assert rec.model_.config.lookahead == 2 and not rec.model_.config.bidirectional
+    assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
+                "--lookahead", "2"]) == 2  # lookahead without --streaming: one error line
+
+
 def test_bad_manifest_is_one_error_line(tmp_path, capsys):
     (tmp_path / "m.csv").write_text("file,transcript\na.wav,yes\n")
     assert run(["speech", "fit", "--data", str(tmp_path / "m.csv"), "--out", str(tmp_path / "o")]) == 2
