@@ -68,8 +68,9 @@ def fit(
     tr = Translator(cell=cell, attention=attention, src_tokenizer=tokenizer, tgt_tokenizer=tgt_tokenizer or tokenizer,
                     src_vocab_size=vocab_size, tgt_vocab_size=vocab_size, embed_size=embed_size,
                     hidden_size=hidden_size, num_layers=num_layers, batch_size=batch_size, lr=lr,
-                    input_feeding=input_feeding, dropout=dropout, tie_embeddings=tie_embeddings, epochs=epochs if epochs is not None else 10, max_time=max_time,
-                    seed=seed, device=resolve_device(device), num_threads=threads)
+                    input_feeding=input_feeding, dropout=dropout, tie_embeddings=tie_embeddings,
+                    epochs=epochs if epochs is not None else 10, max_time=max_time, seed=seed,
+                    device=resolve_device(device), num_threads=threads)
     tr.fit(data.src, data.tgt, valid=valid)
     tr.save(out)
     r = tr.fit_result_

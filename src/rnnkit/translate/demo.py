@@ -35,8 +35,8 @@ def numbers_demo(out_dir: str | Path, epochs: int = 4, max_time: float | None = 
     ten, tja, _ = number_corpus(test_size, DEMO_MAX_VALUE, seed + 2, exclude=set(seen) | set(vseen))
     echo(f"numbers corpus: {len(en)} training pairs, {len(ten)} held-out test pairs, e.g. {en[0]!r} -> {ja[0]!r}")
     tr = Translator(cell="gru", attention="general", input_feeding=False, tie_embeddings=False, embed_size=64,
-                    hidden_size=128, dropout=0.0, label_smoothing=0.0, src_tokenizer="word", tgt_tokenizer="char", batch_size=64,
-                    epochs=epochs, max_time=max_time, lr=5e-3, warmup_steps=50, seed=seed, num_threads=1,
+                    hidden_size=128, dropout=0.0, label_smoothing=0.0, src_tokenizer="word", tgt_tokenizer="char",
+                    batch_size=64, epochs=epochs, max_time=max_time, lr=5e-3, warmup_steps=50, seed=seed, num_threads=1,
                     progress=False)
     t0, c0 = time.perf_counter(), time.process_time()
     tr.fit(en, ja, valid=(ven, vja))
