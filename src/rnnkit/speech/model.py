@@ -181,20 +181,21 @@ class AcousticModel(nn.Module):
                              "a bidirectional layer reads the future")
         if feats.shape[1] % self.config.subsample:
             raise ValueError(f"forward_chunk takes whole groups of {self.config.subsample} frames, got {feats.shape[1]}")
-        rnn_state, waiting = state if state is not None else (None, None)
+        rnn_state, waiting = state if state is not None else (None, None)  # waiting: outputs awaiting their future
         k = self.config.lookahead
-        if waiting is None:
-            waiting = feats.new_zeros(1, 0, self.config.hidden_size)  # recurrent outputs awaiting their future
         if feats.shape[1]:
             y, rnn_state = self.rnn(self.subsample(feats), rnn_state)  # (1, n, H)
-            waiting = torch.cat([waiting, y], 1)
+            waiting = y if waiting is None else torch.cat([waiting, y], 1)  # None whenever k = 0: no copy
+        if waiting is None:
+            return feats.new_zeros(1, 0, self.config.vocab_size), (rnn_state, None)
         if final and k:
             waiting = F.pad(waiting, (0, 0, 0, k))  # the end: no more future
         ready = waiting.shape[1] - k  # steps whose k future steps have arrived
         if ready <= 0:
             return feats.new_zeros(1, 0, self.config.vocab_size), (rnn_state, waiting)
         y = self._look_ahead(waiting) if k else waiting  # (1, ready, H)
-        return self.out(self.drop(y)).log_softmax(-1), (rnn_state, None if final else waiting[:, ready:])
+        left = None if final or not k else waiting[:, ready:]
+        return self.out(self.drop(y)).log_softmax(-1), (rnn_state, left)
 
 
 def feasible(labels: list[list[int]], out_lengths: Tensor) -> Tensor:
