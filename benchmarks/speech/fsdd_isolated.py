@@ -9,7 +9,7 @@ likelihood, ``SpeechRecognizer.score``). Goal >= 97%.
 
 from __future__ import annotations
 
-from common import Timer, budget_train_config, data_dir, finish, parser, setup
+from common import Timer, budget_train_config, data_dir, finish, parser, setup, synthetic_voices
 
 TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 
@@ -19,6 +19,8 @@ def main() -> None:
     p.add_argument("--speeds", default="0.9,1.0,1.1", help="speed-perturbation factors for the training clips")
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--synthetic", type=int, default=0,
+                   help="add this many SYNTHETIC digit clips from espeak-ng voices to the training set")
     p.add_argument("--save", default=None, help="also write the model folder here")
     args = p.parse_args()
     setup(args)
@@ -37,6 +39,10 @@ def main() -> None:
         wav, sr = read_wav(path)
         for f in speeds:
             pairs.append((wav if f == 1.0 else speed_perturb(wav, f, sr), text, sr))
+    if args.synthetic:
+        from rnnkit.datasets.audio import DIGITS
+
+        pairs += synthetic_voices([DIGITS[i % 10] for i in range(args.synthetic)], 8000, args.seed)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40),
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=2, cell="lstm", dropout=0.2),
@@ -57,6 +63,7 @@ def main() -> None:
     greedy = rec.evaluate(test)
     finish(args, {"task": "fsdd isolated digits, train george+jackson+lucas+nicolas, test theo",
                   "train_clips": len(train), "train_utterances_with_speed_perturbation": len(pairs),
+                  "synthetic_clips": args.synthetic,
                   "test_clips": len(test), "accuracy": scores["sentence_accuracy"],
                   "accuracy_greedy_no_lexicon": greedy["sentence_accuracy"],
                   "accuracy_closed_set_ctc_score": closed, "wer": scores["wer"],

@@ -79,6 +79,9 @@ def main() -> None:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--speeds", default="1.0",
                    help="speed-perturbation factors; each recombined utterance gets one, drawn with the seed")
+    p.add_argument("--seeds", default=None,
+                   help="comma-separated seeds: train one model per seed (each as --seed would) and also score "
+                        "their ensemble (SpeechRecognizer.ensemble)")
     p.add_argument("--time-masks", type=int, default=2, help="SpecAugment time masks per utterance (0: none)")
     p.add_argument("--freq-masks", type=int, default=2, help="SpecAugment frequency masks per utterance (0: none)")
     args = p.parse_args()
@@ -88,26 +91,41 @@ def main() -> None:
     from rnnkit.train import TrainConfig
 
     train, test = load_yesno(data_dir(args, "yesno"))
-    extra, n_words = shuffled_word_files(train, args.recombined, args.seed) if args.recombined else ([], 0)
-    extra = perturb_speeds(extra, args.speeds, args.seed + 1)
-    rec = SpeechRecognizer(
-        FeatureConfig(sample_rate=8000, n_mels=40),
-        ModelConfig(hidden_size=args.hidden, num_layers=2, subsample=4, cell="lstm", dropout=args.dropout),
-        DecoderConfig(beam_size=4, lexicon=True),
-        augment=SpecAugmentConfig(freq_masks=args.freq_masks, time_masks=args.time_masks),
-        train=TrainConfig(max_epochs=args.epochs, max_time=args.max_time, lr=5e-3, warmup_steps=10, clip_grad_norm=5.0,
-                          seed=args.seed, device=args.device, progress=False),
-        batch_size=4, valid_fraction=0.0)
-    with Timer() as t:
-        rec.fit(extra if args.recombined_only else list(train) + extra)
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    members, results = [], []
+    for seed in seeds:
+        extra, n_words = shuffled_word_files(train, args.recombined, seed) if args.recombined else ([], 0)
+        extra = perturb_speeds(extra, args.speeds, seed + 1)
+        rec = SpeechRecognizer(
+            FeatureConfig(sample_rate=8000, n_mels=40),
+            ModelConfig(hidden_size=args.hidden, num_layers=2, subsample=4, cell="lstm", dropout=args.dropout),
+            DecoderConfig(beam_size=4, lexicon=True),
+            augment=SpecAugmentConfig(freq_masks=args.freq_masks, time_masks=args.time_masks),
+            train=TrainConfig(max_epochs=args.epochs, max_time=args.max_time, lr=5e-3, warmup_steps=10,
+                              clip_grad_norm=5.0, seed=seed, device=args.device, progress=False),
+            batch_size=4, valid_fraction=0.0)
+        with Timer() as t:
+            rec.fit(extra if args.recombined_only else list(train) + extra)
+        members.append(rec)
+        results.append({"seed": seed, **score(rec, test), "train_seconds": round(t.seconds, 1),
+                        "train_cpu_seconds": round(t.cpu_seconds, 1), "epochs": rec.fit_result_.epochs,
+                        "steps": rec.fit_result_.steps,
+                        "final_train_loss": rec.fit_result_.history[-1].get("train_loss")})
+    out = {"task": "yesno", "train_files": len(train), "recombined_utterances": args.recombined,
+           "recombined_only": args.recombined_only, "words_cut": n_words, "test_files": len(test)}
+    if len(members) == 1:
+        out.update(results[0])
+    else:
+        out.update({"members": results, "ensemble": score(SpeechRecognizer.ensemble(members), test)})
+    finish(args, out)
+
+
+def score(rec, test) -> dict:
+    """WER / CER of a recognizer (or ensemble) on the test files, and the first wrong transcripts."""
     scores = rec.evaluate(test)
     hyps = rec.transcribe([path for path, _ in test])
     errors = [f"{ref} -> {hyp}" for (_, ref), hyp in zip(test, hyps) if hyp != ref]
-    finish(args, {"task": "yesno", "train_files": len(train), "recombined_utterances": len(extra), "recombined_only": args.recombined_only, "words_cut": n_words, "test_files": len(test), **scores,
-                  "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "epochs": rec.fit_result_.epochs,
-                  "steps": rec.fit_result_.steps,
-                  "final_train_loss": rec.fit_result_.history[-1].get("train_loss"), "errors": errors[:5]})
-
+    return {**scores, "errors": errors[:5]}
 
 if __name__ == "__main__":
     main()

@@ -84,3 +84,23 @@ def test_transcribing_a_non_wav_names_the_file(manifest, tmp_path, capsys):
     bad.write_bytes(b"ID3\x03\x00 not a wav")
     assert run(["speech", "transcribe", "--model", str(manifest / "model"), str(bad)]) == 2
     assert capsys.readouterr().err.startswith(f"error: {bad} is not a readable PCM wav file")
+
+
+def test_repeated_model_transcribes_with_an_ensemble(manifest, tmp_path, capsys):
+    models = []
+    for seed in (1, 2):
+        models += ["--model", str(tmp_path / f"m{seed}")]
+        assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / f"m{seed}"),
+                    "--epochs", "2", "--sample-rate", "8000", "--hidden", "16", "--layers", "1", "--seed",
+                    str(seed), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    wav = str(manifest / "wav" / "u0.wav")
+    assert run(["speech", "transcribe", *models, wav]) == 0
+    line = capsys.readouterr().out.strip()
+    from rnnkit.speech import SpeechRecognizer
+
+    ens = SpeechRecognizer.ensemble([SpeechRecognizer.load(tmp_path / "m1"), SpeechRecognizer.load(tmp_path / "m2")])
+    assert line == f"{wav}\t{ens.transcribe(wav)}"
+    out = tmp_path / "scores.json"
+    assert run(["speech", "eval", *models, "--data", str(manifest / "train.csv"), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["n"] == 12

@@ -5,6 +5,7 @@ A manifest is a CSV with the header ``path,text``; relative paths resolve agains
     rnnkit speech fit --data train.csv --out digits-model --max-time 10
     rnnkit speech transcribe --model digits-model a.wav b.wav      # prints "file<TAB>text" a line
     rnnkit speech eval --model digits-model --data test.csv --json scores.json
+    rnnkit speech eval --model m0 --model m1 --model m2 --data test.csv     # an ensemble of three
     rnnkit speech demo --json demo.json
 """
 
@@ -15,6 +16,18 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.common import DeviceOpt, EpochsOpt, JsonOpt, MaxTimeOpt, SeedOpt, resolve_device, write_json
+
+ModelOpt = typer.Option(..., "--model", help="Model folder written by `rnnkit speech fit`; give it more than once to "
+                        "transcribe with an ensemble (models trained on the same transcripts).")
+
+
+def load_recognizer(models: list[Path]):
+    """One model folder -> its SpeechRecognizer; several -> their ensemble."""
+    from rnnkit.speech.recognizer import SpeechRecognizer
+
+    loaded = [SpeechRecognizer.load(m) for m in models]
+    return loaded[0] if len(loaded) == 1 else SpeechRecognizer.ensemble(loaded)
+
 
 app = typer.Typer(help="Speech recognition with recurrent networks and CTC: fit, transcribe, eval, demo.", no_args_is_help=True)
 
@@ -54,27 +67,24 @@ def fit(
 @app.command()
 def transcribe(
     files: list[Path] = typer.Argument(..., help="Wav files to transcribe."),
-    model: Path = typer.Option(..., "--model", help="Model folder written by `rnnkit speech fit`."),
+    model: list[Path] = ModelOpt,
 ) -> None:
     """Print file<TAB>text for each wav file."""
-    from rnnkit.speech.recognizer import SpeechRecognizer
-
-    rec = SpeechRecognizer.load(model)
+    rec = load_recognizer(model)
     for f, text in zip(files, rec.transcribe([str(f) for f in files])):
         typer.echo(f"{f}\t{text}")
 
 
 @app.command("eval")
 def evaluate(
-    model: Path = typer.Option(..., "--model", help="Model folder written by `rnnkit speech fit`."),
+    model: list[Path] = ModelOpt,
     data: Path = typer.Option(..., "--data", help="Manifest CSV with header path,text."),
     json_path: Path = JsonOpt,
 ) -> None:
     """Word and character error rates on a manifest."""
     from rnnkit.datasets.audio import read_manifest
-    from rnnkit.speech.recognizer import SpeechRecognizer
 
-    scores = SpeechRecognizer.load(model).evaluate(read_manifest(data))
+    scores = load_recognizer(model).evaluate(read_manifest(data))
     typer.echo(f"WER {scores['wer']:.2%}  CER {scores['cer']:.2%}  sentence accuracy "
                f"{scores['sentence_accuracy']:.2%}  ({int(scores['n'])} utterances)")
     write_json(json_path, scores)

@@ -166,6 +166,29 @@ def _score(prefix: tuple, probs: list[float], text: dict, lm_score: dict, alpha:
     return _lse(probs[0], probs[1]) + alpha * lm_score[prefix] + beta * words
 
 
+def ctc_log_likelihood(log_probs: Tensor, labels: list[list[int]]) -> Tensor:
+    """log P(labels | audio), summed over every CTC alignment, for each candidate label sequence.
+
+    Args:
+        log_probs: (T, V) log-probabilities of one utterance (blank = label 0).
+        labels: n label sequences (an empty one scores the all-blank path).
+
+    Returns:
+        (n,) log-likelihoods; ``-inf`` for a sequence too long for the T frames.
+    """
+    import torch
+
+    n = len(labels)
+    if n == 0:
+        return torch.empty(0)
+    lp = log_probs.detach().float().cpu()
+    nll = torch.nn.functional.ctc_loss(
+        lp.unsqueeze(1).expand(-1, n, -1), torch.tensor([x for lab in labels for x in lab], dtype=torch.long),
+        torch.full((n,), lp.shape[0], dtype=torch.long), torch.tensor([len(lab) for lab in labels]),
+        blank=BLANK, reduction="none", zero_infinity=False)  # (n,)
+    return -nll
+
+
 def decode(log_probs: Tensor, alphabet: Alphabet, config: DecoderConfig, lm=None, lexicon: Lexicon | None = None
            ) -> str:
     """Greedy when ``beam_size == 1`` and there is neither LM nor lexicon, else prefix beam search."""

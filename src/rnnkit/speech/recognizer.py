@@ -14,17 +14,40 @@ import os
 import random
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from rnnkit.speech import data as D
 from rnnkit.speech.alphabet import Alphabet, ctc_min_frames, normalize_text
-from rnnkit.speech.decode import DecoderConfig, Lexicon, decode
+from rnnkit.speech.decode import DecoderConfig, Lexicon, ctc_log_likelihood, decode
 from rnnkit.speech.features import FeatureConfig, SpecAugmentConfig, normalize, spec_augment
 from rnnkit.speech.lm import build_lm
 from rnnkit.speech.model import AcousticModel, ModelConfig, ctc_loss
 from rnnkit.train import SampleBatches, TrainConfig, Trainer, load_model_folder, save_model_folder
+
+if TYPE_CHECKING:
+    from rnnkit.speech.ensemble import RecognizerEnsemble
+
+
+def error_rates(references: list[str], hypotheses: list[str]) -> dict[str, float]:
+    """Word and character error rates (jiwer) of hypotheses against references (normalised first).
+
+    Returns:
+        ``{"wer", "cer", "sentence_accuracy", "n", "n_empty_refs"}``; pairs with an empty reference are left out
+        of the rates (jiwer cannot score them) and counted in ``"n_empty_refs"``.
+    """
+    import jiwer
+
+    refs = [normalize_text(r) for r in references]
+    scored = [(r, h) for r, h in zip(refs, hypotheses) if r]
+    if not scored:
+        raise ValueError("evaluate needs at least one pair with a non-empty reference transcript")
+    r, h = zip(*scored)
+    return {"wer": float(jiwer.wer(list(r), list(h))), "cer": float(jiwer.cer(list(r), list(h))),
+            "sentence_accuracy": sum(a == b for a, b in scored) / len(scored), "n": float(len(scored)),
+            "n_empty_refs": float(len(refs) - len(scored))}
 
 
 def default_train_config() -> TrainConfig:
@@ -216,13 +239,7 @@ class SpeechRecognizer:
         Candidates too long for the audio score ``-inf``.
         """
         lp = self.log_probs([self.featurize(audio, sample_rate)])[0]  # (T', V)
-        labels = [self.alphabet_.encode(c) for c in candidates]
-        n = len(labels)
-        nll = torch.nn.functional.ctc_loss(
-            lp.unsqueeze(1).expand(-1, n, -1), torch.tensor([x for lab in labels for x in lab], dtype=torch.long),
-            torch.full((n,), lp.shape[0], dtype=torch.long), torch.tensor([len(lab) for lab in labels]),
-            blank=0, reduction="none", zero_infinity=False)  # (n,)
-        return -nll
+        return ctc_log_likelihood(lp, [self.alphabet_.encode(c) for c in candidates])
 
     def stream(self, sample_rate: int | None = None):
         """A streaming transcriber: ``s.accept(samples) -> partial text``, ``s.finish() -> text``.
@@ -241,19 +258,18 @@ class SpeechRecognizer:
             ``{"wer", "cer", "sentence_accuracy", "n"}``; utterances with an empty reference are left out of the
             rates (jiwer cannot score them) and counted in ``"n_empty_refs"``.
         """
-        import jiwer
-
         self._check_fitted()
         split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
-        refs = [normalize_text(text or "") for _, text, _ in split]
         hyps = self._transcribe([(src, rate or sample_rate) for src, _, rate in split])
-        scored = [(r, h) for r, h in zip(refs, hyps) if r]
-        if not scored:
-            raise ValueError("evaluate needs at least one pair with a non-empty reference transcript")
-        r, h = zip(*scored)
-        return {"wer": float(jiwer.wer(list(r), list(h))), "cer": float(jiwer.cer(list(r), list(h))),
-                "sentence_accuracy": sum(a == b for a, b in scored) / len(scored), "n": float(len(scored)),
-                "n_empty_refs": float(len(refs) - len(scored))}
+        return error_rates([text or "" for _, text, _ in split], hyps)
+
+    @classmethod
+    def ensemble(cls, recognizers) -> RecognizerEnsemble:
+        """Several fitted recognizers that transcribe together (see :class:`rnnkit.speech.ensemble.RecognizerEnsemble`):
+        each proposes its transcript, and the proposal with the highest mean CTC log-likelihood wins."""
+        from rnnkit.speech.ensemble import RecognizerEnsemble
+
+        return RecognizerEnsemble(recognizers)
 
     # ------------------------------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> Path:

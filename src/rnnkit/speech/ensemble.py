@@ -1,0 +1,107 @@
+"""``RecognizerEnsemble``: several CTC recognizers transcribe together by rescoring each other's proposals.
+
+Every member decodes the utterance with its own decoder settings and proposes one transcript. Every member then
+scores every proposal by its CTC log-likelihood (summed over all alignments), and the proposal with the highest
+mean log-likelihood wins, a product of the members' sequence probabilities (ROVER-like voting weighted by
+confidence). Frame posteriors are not averaged: independently trained CTC models place their label spikes on
+different frames, so a frame-wise average blurs them, while a sequence likelihood does not depend on alignment.
+
+The members must share the alphabet (train them on the same transcripts); their features, sizes, cells and
+seeds may differ. Each member computes its own features from the audio, so their normalisation statistics may
+differ too.
+
+Example:
+    >>> ens = SpeechRecognizer.ensemble([SpeechRecognizer.load(d) for d in ("m0", "m1", "m2")])  # doctest: +SKIP
+    >>> ens.transcribe("7_theo_3.wav"), ens.evaluate(test_pairs)                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch import Tensor
+
+from rnnkit.speech import data as D
+from rnnkit.speech.decode import ctc_log_likelihood
+
+
+class RecognizerEnsemble:
+    """Fitted :class:`~rnnkit.speech.recognizer.SpeechRecognizer` s that transcribe as one.
+
+    Args:
+        recognizers: two or more fitted recognizers with the same alphabet.
+    """
+
+    def __init__(self, recognizers):
+        from rnnkit.speech.recognizer import SpeechRecognizer
+
+        members = list(recognizers)
+        if len(members) < 2:
+            raise ValueError(f"an ensemble needs at least 2 fitted recognizers, got {len(members)}")
+        for i, r in enumerate(members):
+            if not isinstance(r, SpeechRecognizer):
+                raise ValueError(f"ensemble member {i} is a {type(r).__name__}, not a SpeechRecognizer; pass the "
+                                 "members of an ensemble, not the ensemble")
+            r._check_fitted()
+            if r.alphabet_.chars != members[0].alphabet_.chars:
+                raise ValueError(f"ensemble member {i} has the alphabet {''.join(r.alphabet_.chars)!r}, member 0 "
+                                 f"{''.join(members[0].alphabet_.chars)!r}; members must be trained on the same "
+                                 "transcripts")
+        self.members = members
+
+    def log_probs(self, items: list[tuple]) -> list[list[Tensor]]:
+        """``[(audio, sample rate or None)]`` -> for each member, the per-utterance (T'_m, V) log-probabilities."""
+        out = []
+        for k, m in enumerate(self.members):
+            notes: list[str] = []
+            feats = [m.featurize(a, rate, notes, name=f"audio[{i}]") for i, (a, rate) in enumerate(items)]
+            if k == 0:
+                for note in D.summarize_notes(notes):
+                    m._report(note)
+            out.append(m.log_probs(feats))
+        return out
+
+    def choose(self, log_probs: list[Tensor]) -> str:
+        """One utterance's log-probabilities from each member -> the proposal with the highest mean
+        log-likelihood (ties go to the earlier member's proposal)."""
+        proposals = list(dict.fromkeys(m.decode(lp) for m, lp in zip(self.members, log_probs)))
+        if len(proposals) == 1:
+            return proposals[0]
+        labels = [self.members[0].alphabet_.encode(p) for p in proposals]
+        scores = torch.stack([ctc_log_likelihood(lp, labels) for lp in log_probs]).mean(0)  # (n proposals,)
+        return proposals[int(scores.argmax())]
+
+    def transcribe(self, audio, sample_rate: int | None = None) -> str | list[str]:
+        """Text of one wav path / waveform, or a list of texts for a list of them (as ``SpeechRecognizer``)."""
+        single = isinstance(audio, (str, os.PathLike)) or (hasattr(audio, "shape") and len(audio.shape) == 1)
+        items = [(a, sample_rate) for a in ([audio] if single else list(audio))]
+        texts = self._transcribe(items)
+        return texts[0] if single else texts
+
+    def _transcribe(self, items: list[tuple]) -> list[str]:
+        per_member = self.log_probs(items)
+        return [self.choose([lps[i] for lps in per_member]) for i in range(len(items))]
+
+    @torch.no_grad()
+    def score(self, audio, candidates: list[str], sample_rate: int | None = None) -> Tensor:
+        """Mean over members of log P(text | audio) for each candidate transcript: (len(candidates),)."""
+        return torch.stack([m.score(audio, candidates, sample_rate) for m in self.members]).mean(0)
+
+    def evaluate(self, pairs, sample_rate: int | None = None) -> dict[str, float]:
+        """Word and character error rates over ``pairs`` of (audio, reference), as ``SpeechRecognizer.evaluate``."""
+        from rnnkit.speech.recognizer import error_rates
+
+        split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
+        hyps = self._transcribe([(src, rate or sample_rate) for src, _, rate in split])
+        return error_rates([text or "" for _, text, _ in split], hyps)
+
+    def stream(self, sample_rate: int | None = None):
+        raise ValueError("an ensemble cannot stream: stream with one member, e.g. ensemble.members[0].stream()")
+
+    def save(self, path) -> None:
+        raise ValueError("an ensemble is not saved as one model: save each member (ensemble.members) and build the "
+                         "ensemble again after loading them")
+
+    def __repr__(self) -> str:
+        return f"RecognizerEnsemble({len(self.members)} members)"
