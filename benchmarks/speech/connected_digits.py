@@ -11,7 +11,16 @@ Goal: <= 5% WER on CPU within 10 minutes of training; streaming within 1.5 point
 
 from __future__ import annotations
 
-from common import Timer, budget_train_config, data_dir, finish, parser, perturb_speeds, setup
+from common import (
+    Timer,
+    budget_train_config,
+    data_dir,
+    finish,
+    parser,
+    perturb_speeds,
+    setup,
+    synthetic_voices,
+)
 
 TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 
@@ -27,6 +36,8 @@ def main() -> None:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--speeds", default="0.9,1.0,1.1",
                    help="speed-perturbation factors; each training utterance gets one, drawn with the seed")
+    p.add_argument("--synthetic", type=int, default=0,
+                   help="add this many SYNTHETIC 1-7 digit utterances from espeak-ng voices to the training set")
     args = p.parse_args()
     setup(args)
     import numpy as np
@@ -38,6 +49,10 @@ def main() -> None:
     root = data_dir(args, "fsdd")
     train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed)
     train = perturb_speeds(train, args.speeds, args.seed)
+    if args.synthetic:
+        from rnnkit.speech.synth import digit_strings
+
+        train += synthetic_voices(digit_strings(args.synthetic, args.seed, 1, 7), 8000, args.seed)
     test = connected_digits(load_fsdd(root, ["theo"]), args.n_test, seed=10_000 + args.seed)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal" if args.streaming else "utterance"),
@@ -52,7 +67,7 @@ def main() -> None:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
                "lookahead": args.lookahead,
-               "n_train": len(train), "n_test": len(test),
+               "n_train": len(train), "synthetic": args.synthetic, "n_test": len(test),
                "test_audio_minutes": round(sum(len(w) / sr for w, _, sr in test) / 60, 2), **scores,
                "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,
