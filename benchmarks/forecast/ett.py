@@ -7,6 +7,8 @@ window with stride 1 (no drop_last). The validation split drives early stopping.
     python benchmarks/forecast/ett.py --data DIR --dataset ETTh1 --horizons 96            # one horizon: minutes
     python benchmarks/forecast/ett.py --data DIR --dataset ETTh1 --horizons 96,192,336,720  # full table: slow
     python benchmarks/forecast/ett.py --data DIR --dataset ETTh1 --horizons 720 --seeds 0,1,2  # mean of 3 models
+    python benchmarks/forecast/ett.py ... --save-forecasts a; ... --save-forecasts b   # two runs, other settings
+    python benchmarks/forecast/ett.py --merge a-ETTh1-720.npz,b-ETTh1-720.npz           # the mean of all their models
 """
 
 from __future__ import annotations
@@ -74,7 +76,26 @@ def run(dataset: str, horizon: int, args) -> dict:
         out["ensemble_of"] = len(seeds)
         out["members"] = members
     out["total_seconds"] = round(time.perf_counter() - t0, 1)
+    if args.save_forecasts:
+        np.savez_compressed(f"{args.save_forecasts}-{dataset}-{horizon}.npz", test_y=res.array("y"),
+                            val_y=val.array("y"), test_hat=np.stack(test_hat), val_hat=np.stack(val_hat))
     return out
+
+
+def merge(files: list[str]) -> dict:
+    """Score the mean forecast of every model saved in ``files`` (``--save-forecasts`` outputs of one dataset and
+    horizon, e.g. runs with different settings): an ensemble over runs."""
+    runs = [np.load(f) for f in files]
+    for f, r in zip(files[1:], runs[1:]):
+        if r["test_y"].shape != runs[0]["test_y"].shape or not np.array_equal(r["test_y"], runs[0]["test_y"]):
+            raise SystemExit(f"error: {f} holds other test windows than {files[0]}: merge runs of one dataset "
+                             "and horizon only")
+    test_hat = np.concatenate([r["test_hat"] for r in runs]).mean(0)
+    val_hat = np.concatenate([r["val_hat"] for r in runs]).mean(0)
+    y, vy = runs[0]["test_y"], runs[0]["val_y"]
+    return {"merged": files, "models": int(sum(len(r["test_hat"]) for r in runs)),
+            "mse": round(metrics.mse(y, test_hat), 4), "mae": round(metrics.mae(y, test_hat), 4),
+            "val_mse": round(metrics.mse(vy, val_hat), 4)}
 
 
 def main() -> None:
@@ -99,7 +120,14 @@ def main() -> None:
                    help="comma-separated seeds; with several, the mean of their forecasts is scored as an ensemble")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None, help="append one JSON line per result to this file")
+    p.add_argument("--save-forecasts", default=None, metavar="PREFIX",
+                   help="write every model's test and validation forecasts to PREFIX-DATASET-HORIZON.npz")
+    p.add_argument("--merge", default=None, metavar="A.npz,B.npz",
+                   help="score the mean forecast of the models in these --save-forecasts files, then exit")
     args = p.parse_args()
+    if args.merge:
+        print(json.dumps(merge(args.merge.split(","))))
+        return
     torch.set_num_threads(args.threads)
     for dataset in args.dataset.split(","):
         for h in [int(x) for x in args.horizons.split(",")]:
