@@ -9,7 +9,9 @@ likelihood, ``SpeechRecognizer.score``). Goal >= 97%.
 
 from __future__ import annotations
 
-from common import Timer, budget_train_config, data_dir, finish, parser, setup, synthetic_voices
+import random
+
+from common import Timer, budget_train_config, data_dir, finish, parser, random_trim, setup, synthetic_voices
 
 TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 
@@ -19,6 +21,8 @@ def main() -> None:
     p.add_argument("--speeds", default="0.9,1.0,1.1", help="speed-perturbation factors for the training clips")
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--trim", type=float, default=0.0,
+                   help="share of the training copies cut tightly to their loud part (common.random_trim)")
     p.add_argument("--synthetic", type=int, default=0,
                    help="add this many SYNTHETIC digit clips from espeak-ng voices to the training set")
     p.add_argument("--save", default=None, help="also write the model folder here")
@@ -34,11 +38,12 @@ def main() -> None:
     train = load_fsdd(root, TRAIN_SPEAKERS)
     test = load_fsdd(root, ["theo"])
     speeds = [float(s) for s in args.speeds.split(",")]
-    pairs = []
+    pairs, rng = [], random.Random(args.seed)
     for path, text in train:
         wav, sr = read_wav(path)
         for f in speeds:
-            pairs.append((wav if f == 1.0 else speed_perturb(wav, f, sr), text, sr))
+            w = wav if f == 1.0 else speed_perturb(wav, f, sr)
+            pairs.append((random_trim(w, sr, rng) if rng.random() < args.trim else w, text, sr))
     if args.synthetic:
         from rnnkit.datasets.audio import DIGITS
 

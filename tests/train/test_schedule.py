@@ -23,6 +23,10 @@ def test_cosine_follows_the_clock_when_the_time_budget_ends_first():
     assert s.lr(10, seconds=30.0) == pytest.approx(0.5)
     assert s.lr(50, seconds=6.0) == pytest.approx(0.5)  # and the steps win when they are further along
     assert s.lr(10, seconds=90.0) == pytest.approx(0.0)  # past the budget: the floor
+    # on course to finish its 100 steps well within the minute: the rates do not depend on the clock
+    steps_only = Schedule(TrainConfig(lr=1.0, schedule="cosine"), total_steps=100)
+    assert s.lr(1, seconds=0.1) == s.lr(1, seconds=0.3) == steps_only.lr(1)
+    assert s.lr(60, seconds=20.0) == s.lr(60, seconds=30.0) == steps_only.lr(60)
     # max_time alone is a valid length for cosine
     alone = Schedule(TrainConfig(lr=1.0, max_epochs=None, max_time=2.0, schedule="cosine"), total_steps=None)
     assert alone.lr(0, seconds=0.0) == pytest.approx(1.0) and alone.lr(999, seconds=60.0) == pytest.approx(0.5)

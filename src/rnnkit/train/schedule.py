@@ -26,9 +26,10 @@ class Schedule:
             ``plateau_patience`` and ``mode``.
         total_steps: length of the run in optimizer steps (cosine decays to the floor at this step).
 
-    With ``max_time`` set, cosine also follows the clock: its progress is the larger of the steps taken and the
-    time spent, as fractions of their budgets. A run cut short by its time budget thus still ends annealed,
-    instead of stopping at a high learning rate. ``max_time`` alone (no step or epoch budget) is a valid length.
+    With ``max_time`` set, cosine also follows the clock when the time budget will end the run first (at the pace
+    so far): its progress is then the larger of the steps taken and the time spent, as fractions of their budgets.
+    A run cut short by its time budget thus still ends annealed, instead of stopping at a high learning rate; a
+    run that finishes its steps in time has the same rates whatever the machine's speed. ``max_time`` alone (no step or epoch budget) is a valid length.
     """
 
     def __init__(self, config: TrainConfig, total_steps: int | None):
@@ -46,8 +47,12 @@ class Schedule:
             progress = 0.0
             if self.total_steps:
                 progress = (step - c.warmup_steps) / max(1, self.total_steps - c.warmup_steps)
-            if c.max_time is not None:
-                progress = max(progress, seconds / (c.max_time * 60))
+            budget = None if c.max_time is None else c.max_time * 60
+            # Follow the clock only when, at the pace so far, the time budget ends the run before its steps do:
+            # a run on course to finish its steps in time keeps a schedule that does not depend on the machine's
+            # speed, so the same seed gives the same model on a busy machine and on a quiet one.
+            if budget is not None and (not self.total_steps or seconds / max(step, 1) * self.total_steps > budget):
+                progress = max(progress, seconds / budget)
             progress = min(1.0, progress)
             return c.lr * (c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
         if c.schedule == "plateau":
