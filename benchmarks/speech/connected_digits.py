@@ -11,6 +11,8 @@ Goal: <= 5% WER on CPU within 10 minutes of training; streaming within 1.5 point
 
 from __future__ import annotations
 
+import random
+
 from common import (
     Timer,
     budget_train_config,
@@ -18,6 +20,7 @@ from common import (
     finish,
     parser,
     perturb_speeds,
+    random_trim,
     setup,
     synthetic_voices,
 )
@@ -36,6 +39,8 @@ def main() -> None:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--speeds", default="0.9,1.0,1.1",
                    help="speed-perturbation factors; each training utterance gets one, drawn with the seed")
+    p.add_argument("--trim", type=float, default=0.0,
+                   help="share of the training clips cut tightly to their loud part (common.random_trim)")
     p.add_argument("--synthetic", type=int, default=0,
                    help="add this many SYNTHETIC 1-7 digit utterances from espeak-ng voices to the training set")
     args = p.parse_args()
@@ -47,7 +52,9 @@ def main() -> None:
     from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer
 
     root = data_dir(args, "fsdd")
-    train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed)
+    rng = random.Random(args.seed)
+    trim = (lambda w, sr: random_trim(w, sr, rng) if rng.random() < args.trim else w) if args.trim else None
+    train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed, transform=trim)
     train = perturb_speeds(train, args.speeds, args.seed)
     if args.synthetic:
         from rnnkit.speech.synth import digit_strings
@@ -67,7 +74,7 @@ def main() -> None:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
                "lookahead": args.lookahead,
-               "n_train": len(train), "synthetic": args.synthetic, "n_test": len(test),
+               "n_train": len(train), "trim": args.trim, "synthetic": args.synthetic, "n_test": len(test),
                "test_audio_minutes": round(sum(len(w) / sr for w, _, sr in test) / 60, 2), **scores,
                "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,

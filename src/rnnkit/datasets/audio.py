@@ -97,7 +97,7 @@ def load_yesno(root: str | os.PathLike) -> tuple[list[tuple[str, str]], list[tup
 
 def connected_digits(clips: list[tuple[str, str]], n: int, seed: int = 0, min_digits: int = 1,
                      max_digits: int = 7, gap: tuple[float, float] = (0.05, 0.25), edge: float = 0.1,
-                     speaker_of=fsdd_speaker) -> list[tuple[np.ndarray, str, int]]:
+                     speaker_of=fsdd_speaker, transform=None) -> list[tuple[np.ndarray, str, int]]:
     """Utterances of 1-7 digits made by concatenating isolated clips of ONE speaker with short silent gaps.
 
     Args:
@@ -108,6 +108,8 @@ def connected_digits(clips: list[tuple[str, str]], n: int, seed: int = 0, min_di
         gap: range of the silence between digits, in seconds.
         edge: silence before the first and after the last digit, in seconds.
         speaker_of: path -> speaker, so an utterance never mixes speakers.
+        transform: ``(waveform, sample_rate) -> waveform`` applied to each clip as it is placed (augmentation,
+            e.g. random trimming); it does not change which digits and gaps a seed draws.
 
     Returns:
         [(waveform float32 (T,), "three one four", sample_rate)].
@@ -135,6 +137,8 @@ def connected_digits(clips: list[tuple[str, str]], n: int, seed: int = 0, min_di
         parts = [np.zeros(int(edge * sr), np.float32)]
         for j, (p, _) in enumerate(picks):
             w, rate = load(p)
+            if transform is not None:
+                w = np.asarray(transform(w, rate), dtype=np.float32)
             if rate != sr:
                 raise ValueError(f"{p} is {rate} Hz but the other clips are {sr} Hz")
             if j:
