@@ -15,6 +15,7 @@ import random
 
 from common import (
     Timer,
+    add_noise,
     budget_train_config,
     data_dir,
     finish,
@@ -41,6 +42,8 @@ def main() -> None:
                    help="speed-perturbation factors; each training utterance gets one, drawn with the seed")
     p.add_argument("--trim", type=float, default=0.0,
                    help="share of the training clips cut tightly to their loud part (common.random_trim)")
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="share of the training utterances given silence and coloured noise (common.add_noise)")
     p.add_argument("--synthetic", type=int, default=0,
                    help="add this many SYNTHETIC 1-7 digit utterances from espeak-ng voices to the training set")
     args = p.parse_args()
@@ -56,6 +59,9 @@ def main() -> None:
     trim = (lambda w, sr: random_trim(w, sr, rng) if rng.random() < args.trim else w) if args.trim else None
     train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed, transform=trim)
     train = perturb_speeds(train, args.speeds, args.seed)
+    if args.noise:
+        noise_rng = random.Random(args.seed + 1)
+        train = [(add_noise(w, sr, noise_rng) if noise_rng.random() < args.noise else w, t, sr) for w, t, sr in train]
     if args.synthetic:
         from rnnkit.speech.synth import digit_strings
 
@@ -74,7 +80,7 @@ def main() -> None:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
                "lookahead": args.lookahead,
-               "n_train": len(train), "trim": args.trim, "synthetic": args.synthetic, "n_test": len(test),
+               "n_train": len(train), "trim": args.trim, "noise": args.noise, "synthetic": args.synthetic, "n_test": len(test),
                "test_audio_minutes": round(sum(len(w) / sr for w, _, sr in test) / 60, 2), **scores,
                "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import random
 
-from common import Timer, budget_train_config, data_dir, finish, parser, random_trim, setup, synthetic_voices
+from common import (
+    Timer,
+    add_noise,
+    budget_train_config,
+    data_dir,
+    finish,
+    parser,
+    random_trim,
+    setup,
+    synthetic_voices,
+)
 
 TRAIN_SPEAKERS = ["george", "jackson", "lucas", "nicolas"]
 
@@ -23,6 +33,8 @@ def main() -> None:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--trim", type=float, default=0.0,
                    help="share of the training copies cut tightly to their loud part (common.random_trim)")
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="share of the training copies given silence and coloured noise (common.add_noise)")
     p.add_argument("--synthetic", type=int, default=0,
                    help="add this many SYNTHETIC digit clips from espeak-ng voices to the training set")
     p.add_argument("--save", default=None, help="also write the model folder here")
@@ -38,12 +50,13 @@ def main() -> None:
     train = load_fsdd(root, TRAIN_SPEAKERS)
     test = load_fsdd(root, ["theo"])
     speeds = [float(s) for s in args.speeds.split(",")]
-    pairs, rng = [], random.Random(args.seed)
+    pairs, rng, noise_rng = [], random.Random(args.seed), random.Random(args.seed + 1)
     for path, text in train:
         wav, sr = read_wav(path)
         for f in speeds:
             w = wav if f == 1.0 else speed_perturb(wav, f, sr)
-            pairs.append((random_trim(w, sr, rng) if rng.random() < args.trim else w, text, sr))
+            w = random_trim(w, sr, rng) if rng.random() < args.trim else w
+            pairs.append((add_noise(w, sr, noise_rng) if noise_rng.random() < args.noise else w, text, sr))
     if args.synthetic:
         from rnnkit.datasets.audio import DIGITS
 
@@ -63,6 +76,11 @@ def main() -> None:
     from rnnkit.datasets.audio import DIGITS
 
     closed = sum(DIGITS[int(rec.score(path, DIGITS).argmax())] == text for path, text in test) / len(test)
+    # robustness: the same clips with 100 ms of faint white noise (std 0.001, about -60 dB FS) before and after
+    gen = torch.Generator().manual_seed(0)
+    padded = [(torch.cat([torch.randn(800, generator=gen) * 1e-3, w, torch.randn(800, generator=gen) * 1e-3]), t, sr)
+              for (w, sr), (_, t) in ((read_wav(p), (p, t)) for p, t in test)]
+    padded_acc = rec.evaluate(padded)["sentence_accuracy"]
     rec.decoder = DecoderConfig()
     rec._build_decoding()
     greedy = rec.evaluate(test)
@@ -71,7 +89,7 @@ def main() -> None:
                   "synthetic_clips": args.synthetic,
                   "test_clips": len(test), "accuracy": scores["sentence_accuracy"],
                   "accuracy_greedy_no_lexicon": greedy["sentence_accuracy"],
-                  "accuracy_closed_set_ctc_score": closed, "wer": scores["wer"],
+                  "accuracy_closed_set_ctc_score": closed, "accuracy_noise_padded": padded_acc, "wer": scores["wer"],
                   "cer": scores["cer"], "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                   "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,
                   "stopped": rec.fit_result_.stopped, "threads": torch.get_num_threads()})
