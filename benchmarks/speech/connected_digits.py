@@ -46,6 +46,7 @@ def main() -> None:
                    help="share of the training utterances given silence and coloured noise (common.add_noise)")
     p.add_argument("--synthetic", type=int, default=0,
                    help="add this many SYNTHETIC 1-7 digit utterances from espeak-ng voices to the training set")
+    p.add_argument("--save", default=None, help="also write the model folder here")
     args = p.parse_args()
     setup(args)
     import numpy as np
@@ -76,6 +77,8 @@ def main() -> None:
         batch_size=32, valid_fraction=0.05)
     with Timer() as t:
         rec.fit(train)
+    if args.save:
+        rec.save(args.save)
     with Timer() as te:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
