@@ -47,6 +47,9 @@ def main() -> None:
     p.add_argument("--synthetic", type=int, default=0,
                    help="add this many SYNTHETIC 1-7 digit utterances from espeak-ng voices to the training set")
     p.add_argument("--save", default=None, help="also write the model folder here")
+    p.add_argument("--models", default=None, metavar="A,B,...",
+                   help="train nothing: score these saved model folders (several: their ensemble) on the test "
+                        "utterances of --seed")
     args = p.parse_args()
     setup(args)
     import numpy as np
@@ -56,6 +59,14 @@ def main() -> None:
     from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer
 
     root = data_dir(args, "fsdd")
+    test = connected_digits(load_fsdd(root, ["theo"]), args.n_test, seed=10_000 + args.seed)
+    if args.models:
+        recs = [SpeechRecognizer.load(m) for m in args.models.split(",")]
+        members = [rec.evaluate(test) for rec in recs] if len(recs) > 1 else []
+        scores = (SpeechRecognizer.ensemble(recs) if len(recs) > 1 else recs[0]).evaluate(test)
+        finish(args, {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "models": args.models,
+                      "n_test": len(test), **scores, "members_wer": [m["wer"] for m in members]})
+        return
     rng = random.Random(args.seed)
     trim = (lambda w, sr: random_trim(w, sr, rng) if rng.random() < args.trim else w) if args.trim else None
     train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed, transform=trim)
@@ -67,7 +78,6 @@ def main() -> None:
         from rnnkit.speech.synth import digit_strings
 
         train += synthetic_voices(digit_strings(args.synthetic, args.seed, 1, 7), 8000, args.seed)
-    test = connected_digits(load_fsdd(root, ["theo"]), args.n_test, seed=10_000 + args.seed)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal" if args.streaming else "utterance"),
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=3, cell="lstm", dropout=0.2,
