@@ -26,6 +26,18 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
     return p
 
 
+def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> None:
+    """The digit benchmarks' shared flags: --trim, --noise, --synthetic (``unit``: what a share counts, e.g. "clips";
+    ``synthetic``: what one synthetic item is) and --save."""
+    p.add_argument("--trim", type=float, default=0.0,
+                   help="share of the training clips cut tightly to their loud part (common.random_trim)")
+    p.add_argument("--noise", type=float, default=0.0,
+                   help=f"share of the training {unit} given silence and coloured noise (common.add_noise)")
+    p.add_argument("--synthetic", type=int, default=0,
+                   help=f"add this many SYNTHETIC {synthetic} from espeak-ng voices to the training set")
+    p.add_argument("--save", default=None, help="also write the model folder here")
+
+
 def data_dir(args, sub: str) -> Path:
     if not args.data:
         sys.exit("error: give --data DIR or set RNNKIT_DATA to the benchmark data folder")

@@ -16,6 +16,7 @@ import random
 from common import (
     Timer,
     add_noise,
+    augmentation_args,
     budget_train_config,
     data_dir,
     finish,
@@ -40,13 +41,7 @@ def main() -> None:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--speeds", default="0.9,1.0,1.1",
                    help="speed-perturbation factors; each training utterance gets one, drawn with the seed")
-    p.add_argument("--trim", type=float, default=0.0,
-                   help="share of the training clips cut tightly to their loud part (common.random_trim)")
-    p.add_argument("--noise", type=float, default=0.0,
-                   help="share of the training utterances given silence and coloured noise (common.add_noise)")
-    p.add_argument("--synthetic", type=int, default=0,
-                   help="add this many SYNTHETIC 1-7 digit utterances from espeak-ng voices to the training set")
-    p.add_argument("--save", default=None, help="also write the model folder here")
+    augmentation_args(p, unit="utterances", synthetic="1-7 digit utterances")
     p.add_argument("--models", default=None, metavar="A,B,...",
                    help="train nothing: score these saved model folders (several: their ensemble) on the test "
                         "utterances of --seed")

@@ -14,6 +14,7 @@ import random
 from common import (
     Timer,
     add_noise,
+    augmentation_args,
     budget_train_config,
     data_dir,
     finish,
@@ -31,13 +32,7 @@ def main() -> None:
     p.add_argument("--speeds", default="0.9,1.0,1.1", help="speed-perturbation factors for the training clips")
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--trim", type=float, default=0.0,
-                   help="share of the training copies cut tightly to their loud part (common.random_trim)")
-    p.add_argument("--noise", type=float, default=0.0,
-                   help="share of the training copies given silence and coloured noise (common.add_noise)")
-    p.add_argument("--synthetic", type=int, default=0,
-                   help="add this many SYNTHETIC digit clips from espeak-ng voices to the training set")
-    p.add_argument("--save", default=None, help="also write the model folder here")
+    augmentation_args(p, unit="copies", synthetic="digit clips")
     args = p.parse_args()
     setup(args)
     import torch
