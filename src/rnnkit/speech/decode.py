@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+import torch
 from torch import Tensor
 
 from rnnkit.speech.alphabet import BLANK, Alphabet
@@ -176,8 +177,6 @@ def ctc_log_likelihood(log_probs: Tensor, labels: list[list[int]]) -> Tensor:
     Returns:
         (n,) log-likelihoods; ``-inf`` for a sequence too long for the T frames.
     """
-    import torch
-
     n = len(labels)
     if n == 0:
         return torch.empty(0)

@@ -29,7 +29,8 @@ class Schedule:
     With ``max_time`` set, cosine also follows the clock when the time budget will end the run first (at the pace
     so far): its progress is then the larger of the steps taken and the time spent, as fractions of their budgets.
     A run cut short by its time budget thus still ends annealed, instead of stopping at a high learning rate; a
-    run that finishes its steps in time has the same rates whatever the machine's speed. ``max_time`` alone (no step or epoch budget) is a valid length.
+    run that finishes its steps in time has the same rates whatever the machine's speed. ``max_time`` alone (no
+    step or epoch budget) is a valid length.
     """
 
     def __init__(self, config: TrainConfig, total_steps: int | None):
