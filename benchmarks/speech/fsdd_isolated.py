@@ -73,8 +73,11 @@ def main() -> None:
     closed = sum(DIGITS[int(rec.score(path, DIGITS).argmax())] == text for path, text in test) / len(test)
     # robustness: the same clips with 100 ms of faint white noise (std 0.001, about -60 dB FS) before and after
     gen = torch.Generator().manual_seed(0)
-    padded = [(torch.cat([torch.randn(800, generator=gen) * 1e-3, w, torch.randn(800, generator=gen) * 1e-3]), t, sr)
-              for (w, sr), (_, t) in ((read_wav(p), (p, t)) for p, t in test)]
+    padded = []
+    for path, text in test:
+        wav, sr = read_wav(path)
+        faint = [torch.randn(800, generator=gen) * 1e-3 for _ in range(2)]
+        padded.append((torch.cat([faint[0], wav, faint[1]]), text, sr))
     padded_acc = rec.evaluate(padded)["sentence_accuracy"]
     rec.decoder = DecoderConfig()
     rec._build_decoding()

@@ -122,10 +122,12 @@ def main() -> None:
 
 def score(rec, test) -> dict:
     """WER / CER of a recognizer (or ensemble) on the test files, and the first wrong transcripts."""
-    scores = rec.evaluate(test)
-    hyps = rec.transcribe([path for path, _ in test])
+    from rnnkit.speech.recognizer import error_rates
+
+    hyps = rec.transcribe([path for path, _ in test])  # once: the rates and the error list share it
     errors = [f"{ref} -> {hyp}" for (_, ref), hyp in zip(test, hyps) if hyp != ref]
-    return {**scores, "errors": errors[:5]}
+    return {**error_rates([ref for _, ref in test], hyps), "errors": errors[:5]}
+
 
 if __name__ == "__main__":
     main()

@@ -17,8 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import Tensor
 
@@ -74,10 +72,9 @@ class RecognizerEnsemble:
 
     def transcribe(self, audio, sample_rate: int | None = None) -> str | list[str]:
         """Text of one wav path / waveform, or a list of texts for a list of them (as ``SpeechRecognizer``)."""
-        single = isinstance(audio, (str, os.PathLike)) or (hasattr(audio, "shape") and len(audio.shape) == 1)
-        items = [(a, sample_rate) for a in ([audio] if single else list(audio))]
-        texts = self._transcribe(items)
-        return texts[0] if single else texts
+        from rnnkit.speech.recognizer import transcribe_audio
+
+        return transcribe_audio(self._transcribe, audio, sample_rate)
 
     def _transcribe(self, items: list[tuple]) -> list[str]:
         per_member = self.log_probs(items)
@@ -90,11 +87,9 @@ class RecognizerEnsemble:
 
     def evaluate(self, pairs, sample_rate: int | None = None) -> dict[str, float]:
         """Word and character error rates over ``pairs`` of (audio, reference), as ``SpeechRecognizer.evaluate``."""
-        from rnnkit.speech.recognizer import error_rates
+        from rnnkit.speech.recognizer import evaluate_pairs
 
-        split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
-        hyps = self._transcribe([(src, rate or sample_rate) for src, _, rate in split])
-        return error_rates([text or "" for _, text, _ in split], hyps)
+        return evaluate_pairs(self._transcribe, pairs, sample_rate)
 
     def stream(self, sample_rate: int | None = None):
         raise ValueError("an ensemble cannot stream: stream with one member, e.g. ensemble.members[0].stream()")

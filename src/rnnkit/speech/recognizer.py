@@ -50,6 +50,22 @@ def error_rates(references: list[str], hypotheses: list[str]) -> dict[str, float
             "n_empty_refs": float(len(refs) - len(scored))}
 
 
+def transcribe_audio(transcribe_items, audio, sample_rate: int | None) -> str | list[str]:
+    """``transcribe_items([(audio, rate or None)]) -> texts`` applied to one wav path / 1-D waveform (-> its text)
+    or a list of them (-> their texts): the input handling a recognizer and an ensemble share."""
+    single = isinstance(audio, (str, os.PathLike)) or (hasattr(audio, "shape") and len(audio.shape) == 1)
+    texts = transcribe_items([(a, sample_rate) for a in ([audio] if single else list(audio))])
+    return texts[0] if single else texts
+
+
+def evaluate_pairs(transcribe_items, pairs, sample_rate: int | None) -> dict[str, float]:
+    """Error rates (:func:`error_rates`) of ``transcribe_items([(audio, rate or None)]) -> texts`` over ``pairs`` of
+    (audio, reference) or (waveform, reference, sample rate)."""
+    split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
+    hyps = transcribe_items([(src, rate or sample_rate) for src, _, rate in split])
+    return error_rates([text or "" for _, text, _ in split], hyps)
+
+
 def default_train_config() -> TrainConfig:
     """CTC from scratch likes a high peak learning rate with warm-up and a cosine decay."""
     return TrainConfig(max_epochs=40, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0, schedule="cosine")
@@ -218,10 +234,7 @@ class SpeechRecognizer:
             sample_rate: rate of waveform inputs; other rates than the model's are resampled (with a note).
         """
         self._check_fitted()
-        single = isinstance(audio, (str, os.PathLike)) or (hasattr(audio, "shape") and len(audio.shape) == 1)
-        items = [audio] if single else list(audio)
-        texts = self._transcribe([(a, sample_rate) for a in items])
-        return texts[0] if single else texts
+        return transcribe_audio(self._transcribe, audio, sample_rate)
 
     def _transcribe(self, items: list[tuple]) -> list[str]:
         """[(wav path or waveform, its sample rate or None)] -> texts; resampling notes reported once."""
@@ -259,9 +272,7 @@ class SpeechRecognizer:
             rates (jiwer cannot score them) and counted in ``"n_empty_refs"``.
         """
         self._check_fitted()
-        split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
-        hyps = self._transcribe([(src, rate or sample_rate) for src, _, rate in split])
-        return error_rates([text or "" for _, text, _ in split], hyps)
+        return evaluate_pairs(self._transcribe, pairs, sample_rate)
 
     @classmethod
     def ensemble(cls, recognizers) -> RecognizerEnsemble:
