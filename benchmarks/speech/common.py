@@ -27,12 +27,14 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
 
 
 def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> None:
-    """The digit benchmarks' shared flags: --trim, --noise, --synthetic (``unit``: what a share counts, e.g. "clips";
+    """The digit benchmarks' shared flags: --trim, --noise, --volume, --synthetic (``unit``: what a share counts, e.g. "clips";
     ``synthetic``: what one synthetic item is) and --save."""
     p.add_argument("--trim", type=float, default=0.0,
                    help="share of the training clips cut tightly to their loud part (common.random_trim)")
     p.add_argument("--noise", type=float, default=0.0,
                    help=f"share of the training {unit} given silence and coloured noise (common.add_noise)")
+    p.add_argument("--volume", type=float, default=0.0,
+                   help=f"share of the training {unit} played at a random volume, x1/8 to x2 (common.random_volume)")
     p.add_argument("--synthetic", type=int, default=0,
                    help=f"add this many SYNTHETIC {synthetic} from espeak-ng voices to the training set")
     p.add_argument("--save", default=None, help="also write the model folder here")
@@ -184,3 +186,17 @@ def add_noise(wav, sample_rate: int, rng):
     noise = np.fft.irfft(spectrum * freqs ** (-rng.uniform(-0.5, 1.5) / 2), n=len(x))
     noise *= np.sqrt(power / 10 ** (rng.uniform(15.0, 40.0) / 10) / (np.mean(noise ** 2) + 1e-12))
     return (x + noise).astype(np.float32)
+
+
+VOLUME_RANGE = (0.125, 2.0)  # Kaldi's volume perturbation range (-18 dB to +6 dB)
+
+
+def random_volume(wav, rng):
+    """The clip scaled by a factor drawn log-uniformly from ``VOLUME_RANGE`` (seeded by ``rng``): recordings reach a
+    recogniser at any level, and a causal normaliser, unlike a per-utterance one, does not remove it at once."""
+    import math
+
+    import numpy as np
+
+    low, high = (math.log(v) for v in VOLUME_RANGE)
+    return (np.asarray(wav, dtype=np.float32) * math.exp(rng.uniform(low, high))).astype(np.float32)

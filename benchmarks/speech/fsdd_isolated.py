@@ -20,6 +20,7 @@ from common import (
     finish,
     parser,
     random_trim,
+    random_volume,
     setup,
     synthetic_voices,
 )
@@ -45,13 +46,14 @@ def main() -> None:
     train = load_fsdd(root, TRAIN_SPEAKERS)
     test = load_fsdd(root, ["theo"])
     speeds = [float(s) for s in args.speeds.split(",")]
-    pairs, rng, noise_rng = [], random.Random(args.seed), random.Random(args.seed + 1)
+    pairs, rng, noise_rng, volume_rng = [], random.Random(args.seed), random.Random(args.seed + 1), random.Random(args.seed + 2)
     for path, text in train:
         wav, sr = read_wav(path)
         for f in speeds:
             w = wav if f == 1.0 else speed_perturb(wav, f, sr)
             w = random_trim(w, sr, rng) if rng.random() < args.trim else w
-            pairs.append((add_noise(w, sr, noise_rng) if noise_rng.random() < args.noise else w, text, sr))
+            w = add_noise(w, sr, noise_rng) if noise_rng.random() < args.noise else w
+            pairs.append((random_volume(w, volume_rng) if volume_rng.random() < args.volume else w, text, sr))
     if args.synthetic:
         from rnnkit.datasets.audio import DIGITS
 

@@ -11,11 +11,13 @@ from rnnkit.speech.features import (
     CausalNormalizer,
     FeatureConfig,
     SpecAugmentConfig,
+    change_volume,
     log_mel,
     log_mel_uncentred,
     mel_filterbank,
     normalize_utterance,
     num_frames,
+    random_volume,
     spec_augment,
 )
 
@@ -87,6 +89,23 @@ def test_causal_normalizer_is_the_same_in_chunks():
     torch.testing.assert_close(chunks, whole)
 
 
+def test_change_volume_equals_the_louder_waveform_floor_included():
+    quiet = signal() * 0.01  # quiet enough that the floor matters in some bins
+    for factor in (0.125, 2.0, 30.0):
+        torch.testing.assert_close(change_volume(log_mel(quiet, CFG), factor, CFG), log_mel(quiet * factor, CFG),
+                                   atol=2e-3, rtol=1e-4)
+
+
+def test_random_volume_stays_in_its_range_and_follows_the_generator():
+    f = log_mel(signal(), CFG)
+    gen = torch.Generator().manual_seed(0)
+    shifts = [float((random_volume(f, CFG, (0.125, 2.0), gen) - f)[f > 0].mean()) for _ in range(200)]
+    assert min(shifts) >= 2 * math.log(0.125) - 1e-3 and max(shifts) <= 2 * math.log(2.0) + 1e-3  # power = amp ** 2
+    assert max(shifts) - min(shifts) > 4.0  # spread over the range, not stuck at one level
+    again = random_volume(f, CFG, (0.125, 2.0), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(again - f, random_volume(f, CFG, (0.125, 2.0), torch.Generator().manual_seed(0)) - f)
+
+
 def test_spec_augment_masks_within_limits():
     f = torch.ones(100, 40)
     cfg = SpecAugmentConfig(freq_masks=1, freq_width=5, time_masks=1, time_width=0.1, time_width_max=8)
@@ -98,6 +117,8 @@ def test_spec_augment_masks_within_limits():
 
 
 def test_bad_feature_settings_teach():
+    with pytest.raises(ValueError, match=r"volume must be \(low, high\) amplitude factors with 0 < low <= high"):
+        SpecAugmentConfig(volume=(2.0, 0.5))
     with pytest.raises(ValueError, match=r"n_mels must be in 8\.\.128 \(40-80 is usual\), got 4"):
         FeatureConfig(n_mels=4)
     with pytest.raises(ValueError, match="normalize must be 'utterance', 'causal' or 'none', got 'global'"):

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer, write_wav
+from rnnkit.speech import (
+    DecoderConfig,
+    FeatureConfig,
+    ModelConfig,
+    SpecAugmentConfig,
+    SpeechRecognizer,
+    write_wav,
+)
+from rnnkit.speech import data as D
+from rnnkit.speech.features import normalize
 from rnnkit.speech.synth import tone_utterance
 from rnnkit.train import TrainConfig
 
@@ -38,6 +47,25 @@ def test_learns_synthetic_tone_speech(fitted):
     assert set(scores) >= {"wer", "cer"}
     assert scores["cer"] < 0.25  # chance (random characters) is far above 0.5
     assert fitted.alphabet_.chars == [" ", "e", "n", "o", "s", "y"]
+
+
+@pytest.mark.parametrize("mode", ["causal", "utterance"])
+def test_volume_perturbation_only_where_normalisation_keeps_the_level(fitted, mode):
+    rec = tiny()
+    rec.features = FeatureConfig(sample_rate=8000, n_mels=20, normalize=mode)
+    rec.augment = SpecAugmentConfig(volume=(0.125, 2.0))
+    rec.stats_ = fitted.stats_
+    utts = D.prepare([(w, t) for w, t, _ in tone_pairs(3, seed=4)], rec.features, default_rate=8000)
+    for u in utts:
+        u.feats = normalize(u.logmel, rec.features, rec.stats_)
+    collate = rec._train_collate()
+    first, second = collate(utts)[0], collate(utts)[0]  # two epochs' draws of the same batch
+    plain = D.collate(utts)[0]
+    if mode == "causal":  # a fresh level every draw: the causal running mean does not remove it at once
+        assert (first - plain).abs().mean() > 0.05 and (first - second).abs().mean() > 0.05
+    else:  # per-utterance normalisation removes the level, so the batch is left as it is
+        torch.testing.assert_close(first, plain)
+        torch.testing.assert_close(second, plain)
 
 
 def test_batched_equals_alone(fitted):

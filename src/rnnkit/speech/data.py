@@ -83,9 +83,10 @@ def pad(feats: list[Tensor]) -> tuple[Tensor, Tensor]:
     return out, lengths
 
 
-def collate(utts: list[Utterance]) -> tuple[Tensor, Tensor, list[list[int]]]:
-    """A training batch: (feats (B, T, M), lengths (B,), labels B x list)."""
-    feats, lengths = pad([u.feats for u in utts])
+def collate(utts: list[Utterance], feats: list[Tensor] | None = None) -> tuple[Tensor, Tensor, list[list[int]]]:
+    """A training batch: (feats (B, T, M), lengths (B,), labels B x list); ``feats`` replaces the utterances'
+    own normalised features (e.g. augmented ones)."""
+    feats, lengths = pad([u.feats for u in utts] if feats is None else feats)
     return feats, lengths, [list(u.labels) for u in utts]
 
 

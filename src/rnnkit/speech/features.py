@@ -200,20 +200,49 @@ def features(wav: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | Non
     return normalize(log_mel(wav, cfg), cfg, stats)
 
 
-# --------------------------------------------------------------------------------------------------- SpecAugment
+# -------------------------------------------------------------------------------------- training augmentation
 @dataclass
 class SpecAugmentConfig:
-    """Frequency and time masking (Park et al. 2019, "SpecAugment", section 2); training only."""
+    """Training-time augmentation: frequency and time masking (Park et al. 2019, "SpecAugment", section 2) and
+    volume perturbation.
+
+    Volume perturbation plays each training utterance, every time it is drawn, at a random level: a factor from
+    ``volume`` (low, high), drawn log-uniformly; the default is Kaldi's range, -18 dB to +6 dB. It is applied only
+    where the normalisation does not remove the level ("causal", "none"): a causal running mean starts from the
+    training mean and takes seconds to reach an unusually quiet or loud recording, so a streaming model trained
+    at one level fails at another. Per-utterance normalisation removes the level at once, so there it is skipped.
+    """
 
     freq_masks: int = 2  # number of frequency masks
     freq_width: int = 6  # each masks up to this many mel bins
     time_masks: int = 2  # number of time masks
     time_width: float = 0.05  # each masks up to this fraction of the frames
     time_width_max: int = 20  # ... and never more than this many frames
+    volume: tuple[float, float] | None = (0.125, 2.0)  # amplitude factors of volume perturbation; None = off
 
     def __post_init__(self):
         if min(self.freq_masks, self.freq_width, self.time_masks, self.time_width_max) < 0 or self.time_width < 0:
             raise ValueError("SpecAugment mask counts and widths must be >= 0")
+        if self.volume is not None:
+            if len(self.volume) != 2 or not 0 < self.volume[0] <= self.volume[1]:
+                raise ValueError(f"volume must be (low, high) amplitude factors with 0 < low <= high, e.g. "
+                                 f"(0.125, 2.0), or None; got {self.volume!r}")
+            self.volume = (float(self.volume[0]), float(self.volume[1]))
+
+
+def change_volume(logmel: Tensor, factor: float, cfg: FeatureConfig) -> Tensor:
+    """The log-mel (T, M) of the same audio played ``factor`` times louder (amplitude), floor included: exact,
+    since ``log_mel`` is ``log(power + log_floor)`` and the mel power scales by ``factor ** 2``."""
+    power = (logmel.exp() - cfg.log_floor).clamp_min(0.0)
+    return torch.log(power * factor ** 2 + cfg.log_floor)
+
+
+def random_volume(logmel: Tensor, cfg: FeatureConfig, volume: tuple[float, float],
+                  generator: torch.Generator | None = None) -> Tensor:
+    """``change_volume`` by a factor drawn log-uniformly from ``volume`` (low, high)."""
+    low, high = math.log(volume[0]), math.log(volume[1])
+    u = float(torch.rand((), generator=generator))
+    return change_volume(logmel, math.exp(low + (high - low) * u), cfg)
 
 
 def spec_augment(feats: Tensor, cfg: SpecAugmentConfig, generator: torch.Generator | None = None) -> Tensor:

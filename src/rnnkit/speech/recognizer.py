@@ -22,7 +22,7 @@ from torch import Tensor
 from rnnkit.speech import data as D
 from rnnkit.speech.alphabet import Alphabet, ctc_min_frames, normalize_text
 from rnnkit.speech.decode import DecoderConfig, Lexicon, ctc_log_likelihood, decode
-from rnnkit.speech.features import FeatureConfig, SpecAugmentConfig, normalize, spec_augment
+from rnnkit.speech.features import FeatureConfig, SpecAugmentConfig, normalize, random_volume, spec_augment
 from rnnkit.speech.lm import build_lm
 from rnnkit.speech.model import AcousticModel, ModelConfig, ctc_loss
 from rnnkit.train import SampleBatches, TrainConfig, Trainer, load_model_folder, save_model_folder
@@ -79,7 +79,8 @@ class SpeechRecognizer:
             explicit features, normalisation defaults to "causal" so streaming equals whole-utterance decoding.
         model: acoustic model shape (subsampling, cell, layers, directions).
         decoder: greedy or beam search, optional n-gram LM and lexicon from the training transcripts.
-        augment: SpecAugment settings for training; None turns it off.
+        augment: training augmentation (SpecAugment masks, volume perturbation for causal normalisation);
+            None turns it off.
         train: the training loop's budget and optimiser (see :class:`rnnkit.train.TrainConfig`).
         batch_size: utterances per batch (batches group utterances of similar length).
         valid_fraction: share of the training pairs held out to pick the best epoch (0 = none).
@@ -143,7 +144,7 @@ class SpeechRecognizer:
             raise ValueError("no trainable sample left: every sample's audio is too short for its transcript")
         torch.manual_seed(self.train.seed)
         self.model_ = AcousticModel(cfg)
-        batches = SampleBatches(utts, self.batch_size, D.collate, seed=self.train.seed,
+        batches = SampleBatches(utts, self.batch_size, self._train_collate(), seed=self.train.seed,
                                 length=lambda u: u.feats.shape[0])
         vbatches = (SampleBatches(valid_utts, self.batch_size, D.collate, shuffle=False,
                                   length=lambda u: u.feats.shape[0]) if valid_utts else None)
@@ -163,6 +164,20 @@ class SpeechRecognizer:
         self.model_.eval()
         self.device_ = next(self.model_.parameters()).device
         return self
+
+    def _train_collate(self):
+        """``D.collate`` for training batches, with volume perturbation where the normalisation keeps the level."""
+        volume = self.augment.volume if self.augment is not None else None
+        if volume is None or self.features.normalize == "utterance":
+            return D.collate
+        gen = torch.Generator().manual_seed(self.train.seed + 1)
+
+        def collate(utts: list[D.Utterance]):
+            feats = [normalize(random_volume(u.logmel, self.features, volume, gen), self.features, self.stats_)
+                     for u in utts]
+            return D.collate(utts, feats)
+
+        return collate
 
     def _label(self, utts: list[D.Utterance], model: AcousticModel) -> tuple[list[D.Utterance], list[str]]:
         """Normalise features, encode transcripts, and drop samples too short for their labels (reported)."""
