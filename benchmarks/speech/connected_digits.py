@@ -39,6 +39,8 @@ def main() -> None:
     p.add_argument("--normalize", choices=["utterance", "causal"], default=None,
                    help="feature normalisation (default: causal with --streaming, else utterance); the streamed "
                         "decode needs causal")
+    p.add_argument("--no-volume-perturbation", action="store_true",
+                   help="turn off the recogniser's volume perturbation (it applies to causal normalisation only)")
     p.add_argument("--n-train", type=int, default=3000)
     p.add_argument("--n-test", type=int, default=300)
     p.add_argument("--hidden", type=int, default=128)
@@ -58,7 +60,7 @@ def main() -> None:
     import torch
 
     from rnnkit.datasets.audio import connected_digits, load_fsdd
-    from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer
+    from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpecAugmentConfig, SpeechRecognizer
 
     root = data_dir(args, "fsdd")
     test = connected_digits(load_fsdd(root, ["theo"]), args.n_test, seed=10_000 + args.seed)
@@ -95,6 +97,7 @@ def main() -> None:
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=3, cell="lstm", dropout=0.2,
                     bidirectional=not args.streaming, lookahead=args.lookahead),
         DecoderConfig(beam_size=8, lexicon=True),
+        augment=SpecAugmentConfig(volume=None) if args.no_volume_perturbation else SpecAugmentConfig(),
         train=budget_train_config(args, max_epochs=100),
         batch_size=32, valid_fraction=0.05)
     with Timer() as t:

@@ -33,7 +33,11 @@ def main() -> None:
     p.add_argument("--speeds", default="0.9,1.0,1.1", help="speed-perturbation factors for the training clips")
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--streaming", action="store_true",
+                   help="unidirectional model with causal normalisation (as streaming needs)")
     augmentation_args(p, unit="copies", synthetic="digit clips")
+    p.add_argument("--models", default=None, metavar="A,B,...",
+                   help="train nothing: score these saved model folders (several: their ensemble) on theo")
     args = p.parse_args()
     setup(args)
     import torch
@@ -45,6 +49,14 @@ def main() -> None:
     root = data_dir(args, "fsdd")
     train = load_fsdd(root, TRAIN_SPEAKERS)
     test = load_fsdd(root, ["theo"])
+    if args.models:
+        recs = [SpeechRecognizer.load(m) for m in args.models.split(",")]
+        members = [rec.evaluate(test)["sentence_accuracy"] for rec in recs] if len(recs) > 1 else []
+        scores = (SpeechRecognizer.ensemble(recs) if len(recs) > 1 else recs[0]).evaluate(test)
+        finish(args, {"task": "fsdd isolated digits, test theo", "models": args.models, "test_clips": len(test),
+                      "accuracy": scores["sentence_accuracy"], "wer": scores["wer"], "cer": scores["cer"],
+                      "members_accuracy": members})
+        return
     speeds = [float(s) for s in args.speeds.split(",")]
     pairs, rng, noise_rng, volume_rng = [], random.Random(args.seed), random.Random(args.seed + 1), random.Random(args.seed + 2)
     for path, text in train:
@@ -59,8 +71,9 @@ def main() -> None:
 
         pairs += synthetic_voices([DIGITS[i % 10] for i in range(args.synthetic)], 8000, args.seed)
     rec = SpeechRecognizer(
-        FeatureConfig(sample_rate=8000, n_mels=40),
-        ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=2, cell="lstm", dropout=0.2),
+        FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal" if args.streaming else "utterance"),
+        ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=2, cell="lstm", dropout=0.2,
+                    bidirectional=not args.streaming),
         DecoderConfig(beam_size=8, lexicon=True),
         train=budget_train_config(args, max_epochs=60),
         batch_size=32, valid_fraction=0.05)
@@ -86,7 +99,7 @@ def main() -> None:
     greedy = rec.evaluate(test)
     finish(args, {"task": "fsdd isolated digits, train george+jackson+lucas+nicolas, test theo",
                   "train_clips": len(train), "train_utterances_with_speed_perturbation": len(pairs),
-                  "synthetic_clips": args.synthetic,
+                  "synthetic_clips": args.synthetic, "streaming": args.streaming,
                   "test_clips": len(test), "accuracy": scores["sentence_accuracy"],
                   "accuracy_greedy_no_lexicon": greedy["sentence_accuracy"],
                   "accuracy_closed_set_ctc_score": closed, "accuracy_noise_padded": padded_acc, "wer": scores["wer"],

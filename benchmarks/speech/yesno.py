@@ -82,6 +82,9 @@ def main() -> None:
     p.add_argument("--seeds", default=None,
                    help="comma-separated seeds: train one model per seed (each as --seed would) and also score "
                         "their ensemble (SpeechRecognizer.ensemble)")
+    p.add_argument("--kinds", default="bi",
+                   help="comma-separated model kinds trained for each seed: bi (BiLSTM, per-utterance normalisation) "
+                        "and streaming (unidirectional LSTM, causal normalisation); several: their ensemble too")
     p.add_argument("--time-masks", type=int, default=2, help="SpecAugment time masks per utterance (0: none)")
     p.add_argument("--freq-masks", type=int, default=2, help="SpecAugment frequency masks per utterance (0: none)")
     args = p.parse_args()
@@ -92,13 +95,17 @@ def main() -> None:
 
     train, test = load_yesno(data_dir(args, "yesno"))
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    kinds = args.kinds.split(",")
+    if not set(kinds) <= {"bi", "streaming"}:
+        raise SystemExit(f"error: --kinds takes bi and / or streaming, got {args.kinds!r}")
     members, results = [], []
-    for seed in seeds:
+    for seed, kind in [(s, k) for s in seeds for k in kinds]:
         extra, n_words = shuffled_word_files(train, args.recombined, seed) if args.recombined else ([], 0)
         extra = perturb_speeds(extra, args.speeds, seed + 1)
         rec = SpeechRecognizer(
-            FeatureConfig(sample_rate=8000, n_mels=40),
-            ModelConfig(hidden_size=args.hidden, num_layers=2, subsample=4, cell="lstm", dropout=args.dropout),
+            FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal" if kind == "streaming" else "utterance"),
+            ModelConfig(hidden_size=args.hidden, num_layers=2, subsample=4, cell="lstm", dropout=args.dropout,
+                        bidirectional=kind == "bi"),
             DecoderConfig(beam_size=4, lexicon=True),
             augment=SpecAugmentConfig(freq_masks=args.freq_masks, time_masks=args.time_masks),
             train=TrainConfig(max_epochs=args.epochs, max_time=args.max_time, lr=5e-3, warmup_steps=10,
@@ -107,7 +114,7 @@ def main() -> None:
         with Timer() as t:
             rec.fit(extra if args.recombined_only else list(train) + extra)
         members.append(rec)
-        results.append({"seed": seed, **score(rec, test), "train_seconds": round(t.seconds, 1),
+        results.append({"seed": seed, "kind": kind, **score(rec, test), "train_seconds": round(t.seconds, 1),
                         "train_cpu_seconds": round(t.cpu_seconds, 1), "epochs": rec.fit_result_.epochs,
                         "steps": rec.fit_result_.steps,
                         "final_train_loss": rec.fit_result_.history[-1].get("train_loss")})
