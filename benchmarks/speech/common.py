@@ -27,8 +27,8 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
 
 
 def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> None:
-    """The digit benchmarks' shared flags: --trim, --noise, --volume, --synthetic (``unit``: what a share counts, e.g. "clips";
-    ``synthetic``: what one synthetic item is) and --save."""
+    """The digit benchmarks' shared flags: --trim, --noise, --volume, --synthetic (``unit``: what a share counts,
+    e.g. "clips"; ``synthetic``: what one synthetic item is) and --save."""
     p.add_argument("--trim", type=float, default=0.0,
                    help="share of the training clips cut tightly to their loud part (common.random_trim)")
     p.add_argument("--noise", type=float, default=0.0,
@@ -38,6 +38,17 @@ def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> 
     p.add_argument("--synthetic", type=int, default=0,
                    help=f"add this many SYNTHETIC {synthetic} from espeak-ng voices to the training set")
     p.add_argument("--save", default=None, help="also write the model folder here")
+
+
+def score_saved(models: str, test: list) -> tuple[dict, list[dict]]:
+    """``evaluate`` scores of the saved model folders ``models`` ("A,B,..."): of their ensemble when there are
+    several (then also each member's, in order), else of the one model."""
+    from rnnkit.speech import SpeechRecognizer
+
+    recs = [SpeechRecognizer.load(m) for m in models.split(",")]
+    if len(recs) == 1:
+        return recs[0].evaluate(test), []
+    return SpeechRecognizer.ensemble(recs).evaluate(test), [rec.evaluate(test) for rec in recs]
 
 
 def data_dir(args, sub: str) -> Path:

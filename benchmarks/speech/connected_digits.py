@@ -7,6 +7,7 @@ Goal: <= 5% WER on CPU within 10 minutes of training; streaming within 1.5 point
 
     python benchmarks/speech/connected_digits.py --data $RNNKIT_DATA --max-time 10
     python benchmarks/speech/connected_digits.py --data $RNNKIT_DATA --max-time 10 --streaming
+    python benchmarks/speech/connected_digits.py --data $RNNKIT_DATA --max-time 10 --threads 1 --pair DIR   # both + ensemble
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from common import (
     perturb_speeds,
     random_trim,
     random_volume,
+    score_saved,
     setup,
     synthetic_voices,
 )
@@ -69,9 +71,7 @@ def main() -> None:
             members = train_pair(args.pair)
         args.models = ",".join(m["save"] for m in members)
     if args.models:
-        recs = [SpeechRecognizer.load(m) for m in args.models.split(",")]
-        members = [rec.evaluate(test) for rec in recs] if len(recs) > 1 else []
-        scores = (SpeechRecognizer.ensemble(recs) if len(recs) > 1 else recs[0]).evaluate(test)
+        scores, members = score_saved(args.models, test)
         finish(args, {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "models": args.models,
                       "n_test": len(test), **scores, "members_wer": [m["wer"] for m in members]}
                | ({"pair_train_seconds": round(t.seconds, 1)} if args.pair else {}))

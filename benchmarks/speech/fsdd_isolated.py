@@ -21,6 +21,7 @@ from common import (
     parser,
     random_trim,
     random_volume,
+    score_saved,
     setup,
     synthetic_voices,
 )
@@ -50,15 +51,14 @@ def main() -> None:
     train = load_fsdd(root, TRAIN_SPEAKERS)
     test = load_fsdd(root, ["theo"])
     if args.models:
-        recs = [SpeechRecognizer.load(m) for m in args.models.split(",")]
-        members = [rec.evaluate(test)["sentence_accuracy"] for rec in recs] if len(recs) > 1 else []
-        scores = (SpeechRecognizer.ensemble(recs) if len(recs) > 1 else recs[0]).evaluate(test)
+        scores, members = score_saved(args.models, test)
         finish(args, {"task": "fsdd isolated digits, test theo", "models": args.models, "test_clips": len(test),
                       "accuracy": scores["sentence_accuracy"], "wer": scores["wer"], "cer": scores["cer"],
-                      "members_accuracy": members})
+                      "members_accuracy": [m["sentence_accuracy"] for m in members]})
         return
     speeds = [float(s) for s in args.speeds.split(",")]
-    pairs, rng, noise_rng, volume_rng = [], random.Random(args.seed), random.Random(args.seed + 1), random.Random(args.seed + 2)
+    pairs, rng = [], random.Random(args.seed)
+    noise_rng, volume_rng = random.Random(args.seed + 1), random.Random(args.seed + 2)
     for path, text in train:
         wav, sr = read_wav(path)
         for f in speeds:
