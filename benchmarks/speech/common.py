@@ -199,15 +199,15 @@ def add_noise(wav, sample_rate: int, rng):
     return (x + noise).astype(np.float32)
 
 
-VOLUME_RANGE = (0.125, 2.0)  # Kaldi's volume perturbation range (-18 dB to +6 dB)
-
-
 def random_volume(wav, rng):
-    """The clip scaled by a factor drawn log-uniformly from ``VOLUME_RANGE`` (seeded by ``rng``): recordings reach a
-    recogniser at any level, and a causal normaliser, unlike a per-utterance one, does not remove it at once."""
+    """The clip scaled by a factor drawn log-uniformly from the recogniser's volume-perturbation range (x1/8 to x2,
+    ``SpecAugmentConfig().volume``; seeded by ``rng``), as a fixed waveform augmentation for any model: recordings
+    reach a recogniser at any level, and a causal normaliser, unlike a per-utterance one, does not remove it at once."""
     import math
 
     import numpy as np
 
-    low, high = (math.log(v) for v in VOLUME_RANGE)
+    from rnnkit.speech import SpecAugmentConfig
+
+    low, high = (math.log(v) for v in SpecAugmentConfig().volume)
     return (np.asarray(wav, dtype=np.float32) * math.exp(rng.uniform(low, high))).astype(np.float32)
