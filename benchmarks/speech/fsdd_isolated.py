@@ -5,6 +5,14 @@ reported: greedy decoding without the lexicon, and closed-set accuracy (the digi
 likelihood, ``SpeechRecognizer.score``). Goal >= 97%.
 
     python benchmarks/speech/fsdd_isolated.py --data $RNNKIT_DATA --max-time 12
+
+``--models`` scores saved recognizers instead, e.g. the bidirectional + streaming pair of
+``connected_digits.py --pair DIR`` (trained on utterances of 1-7 digits built from the same four training
+speakers). Those utterances start and end with 0.1 s of silence (``make_connected``'s ``edge``), so
+``--pad 0.1`` gives each test clip the same silence before and after, making it a one-digit utterance of the
+kind the pair was trained on:
+
+    python benchmarks/speech/fsdd_isolated.py --data $RNNKIT_DATA --models DIR/bi,DIR/streaming --pad 0.1
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ def main() -> None:
     augmentation_args(p, unit="copies", synthetic="digit clips")
     p.add_argument("--models", default=None, metavar="A,B,...",
                    help="train nothing: score these saved model folders (several: their ensemble) on theo")
+    p.add_argument("--pad", type=float, default=0.0, metavar="SECONDS",
+                   help="silence added before and after every test clip (0.1 matches connected_digits.py's "
+                        "utterances)")
     args = p.parse_args()
     setup(args)
     import torch
@@ -49,11 +60,13 @@ def main() -> None:
 
     root = data_dir(args, "fsdd")
     train = load_fsdd(root, TRAIN_SPEAKERS)
-    test = load_fsdd(root, ["theo"])
+    test = padded_clips(load_fsdd(root, ["theo"]), args.pad)
     if args.models:
         scores, members = score_saved(args.models, test)
         finish(args, {"task": "fsdd isolated digits, test theo", "models": args.models, "test_clips": len(test),
-                      "accuracy": scores["sentence_accuracy"], "wer": scores["wer"], "cer": scores["cer"],
+                      "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
+                      "accuracy_closed_set_ctc_score": closed_set_accuracy(args.models, test),
+                      "wer": scores["wer"], "cer": scores["cer"],
                       "members_accuracy": [m["sentence_accuracy"] for m in members]})
         return
     speeds = [float(s) for s in args.speeds.split(",")]
@@ -85,12 +98,11 @@ def main() -> None:
         scores = rec.evaluate(test)
     from rnnkit.datasets.audio import DIGITS
 
-    closed = sum(DIGITS[int(rec.score(path, DIGITS).argmax())] == text for path, text in test) / len(test)
+    closed = sum(DIGITS[int(rec.score(wav, DIGITS, sr).argmax())] == text for wav, text, sr in test) / len(test)
     # robustness: the same clips with 100 ms of faint white noise (std 0.001, about -60 dB FS) before and after
     gen = torch.Generator().manual_seed(0)
     padded = []
-    for path, text in test:
-        wav, sr = read_wav(path)
+    for wav, text, sr in test:
         faint = [torch.randn(800, generator=gen) * 1e-3 for _ in range(2)]
         padded.append((torch.cat([faint[0], wav, faint[1]]), text, sr))
     padded_acc = rec.evaluate(padded)["sentence_accuracy"]
@@ -100,12 +112,37 @@ def main() -> None:
     finish(args, {"task": "fsdd isolated digits, train george+jackson+lucas+nicolas, test theo",
                   "train_clips": len(train), "train_utterances_with_speed_perturbation": len(pairs),
                   "synthetic_clips": args.synthetic, "streaming": args.streaming,
-                  "test_clips": len(test), "accuracy": scores["sentence_accuracy"],
+                  "test_clips": len(test), "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
                   "accuracy_greedy_no_lexicon": greedy["sentence_accuracy"],
                   "accuracy_closed_set_ctc_score": closed, "accuracy_noise_padded": padded_acc, "wer": scores["wer"],
                   "cer": scores["cer"], "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                   "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,
                   "stopped": rec.fit_result_.stopped, "threads": torch.get_num_threads()})
+
+
+def padded_clips(clips: list, seconds: float) -> list[tuple]:
+    """[(wav path, text)] -> [(waveform, text, sample rate)], with ``seconds`` of digital silence each side."""
+    import torch
+
+    from rnnkit.speech import read_wav
+
+    out = []
+    for path, text in clips:
+        wav, sr = read_wav(path)
+        silence = torch.zeros(int(round(seconds * sr)))
+        out.append((torch.cat([silence, wav, silence]), text, sr))
+    return out
+
+
+def closed_set_accuracy(models: str, test: list[tuple]) -> float:
+    """Share of ``test`` clips whose digit word has the highest CTC likelihood under the saved models ``models``
+    ("A,B,...": the mean log-likelihood over them, ``RecognizerEnsemble.score``)."""
+    from rnnkit.datasets.audio import DIGITS
+    from rnnkit.speech import SpeechRecognizer
+
+    recs = [SpeechRecognizer.load(m) for m in models.split(",")]
+    scorer = recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs)
+    return sum(DIGITS[int(scorer.score(w, DIGITS, sr).argmax())] == t for w, t, sr in test) / len(test)
 
 
 if __name__ == "__main__":
