@@ -42,7 +42,7 @@ def fit_one(sp: dict, horizon: int, seed: int, args) -> tuple[Forecaster, float]
                    norm=args.norm, dropout=args.dropout, epochs=args.epochs, max_time=args.max_time,
                    lr=args.lr, batch_size=args.batch_size, seed=seed, num_threads=args.threads, device="cpu",
                    early_stopping_patience=args.patience, segment_length=args.segment_length, loss=args.loss,
-                   linear_skip=not args.no_skip)
+                   linear_skip=not args.no_skip, cell=args.cell)
     f.fit(wide(sp["train"]), val_data=wide(sp["val"]))
     return f, time.perf_counter() - t0
 
@@ -69,7 +69,7 @@ def run(dataset: str, horizon: int, args) -> dict:
     out = {"dataset": dataset, "horizon": horizon, "model": args.model, "mse": round(mse, 4), "mae": round(mae, 4),
            "repeat_last_mse": round(res.metrics["naive_mse"], 4),
            "segrnn_published_mse": PUBLISHED_MSE.get(dataset, {}).get(horizon),
-           "windows": int(res.metrics["n_windows"]), "val_mse": round(val_mse, 4), "loss": args.loss}
+           "windows": int(res.metrics["n_windows"]), "val_mse": round(val_mse, 4), "loss": args.loss, "cell": args.cell}
     if len(seeds) == 1:
         out.update({k: v for k, v in members[0].items() if k not in out and k != "seed"})
     else:
@@ -107,6 +107,7 @@ def main() -> None:
     p.add_argument("--model", default="segrnn")
     p.add_argument("--hidden-size", type=int, default=None)
     p.add_argument("--segment-length", type=int, default=None, help="SegRNN segment w (default: the Forecaster's)")
+    p.add_argument("--cell", default="gru", help="recurrent cell: gru (SegRNN's), lstm or rnn")
     p.add_argument("--no-skip", action="store_true", help="SegRNN without the linear skip from history to horizon")
     p.add_argument("--norm", default="revin")
     p.add_argument("--dropout", type=float, default=0.1)
