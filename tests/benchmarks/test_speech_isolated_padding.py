@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import wave
 from pathlib import Path
 
@@ -11,22 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "speech"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture
-def fsdd_isolated(monkeypatch):
-    # the script imports its sibling "common"; other benchmark tests put a different "common" in sys.modules
-    monkeypatch.syspath_prepend(str(BENCH))
-    monkeypatch.setitem(sys.modules, "common", _load("common"))
-    return _load("fsdd_isolated")
+def fsdd_isolated(speech_script):
+    return speech_script("fsdd_isolated")
 
 
 def _write_wav(path: Path, samples: np.ndarray, sr: int = 8000) -> None:

@@ -3,31 +3,18 @@ those silences turned down (``gate``) or cut short (``edges``)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "speech"
 SR = 8000
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
-def yesno(monkeypatch):
-    # the script imports its sibling "common"; other benchmark tests put a different "common" in sys.modules
-    monkeypatch.syspath_prepend(str(BENCH))
-    monkeypatch.setitem(sys.modules, "common", _load("common"))
-    return _load("yesno")
+def yesno(speech_script):
+    return speech_script("yesno")
 
 
 def _recording(path: Path, seed: int, lead: float = 0.8) -> None:
