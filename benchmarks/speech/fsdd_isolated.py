@@ -63,9 +63,11 @@ def main() -> None:
     test = padded_clips(load_fsdd(root, ["theo"]), args.pad)
     if args.models:
         scores, members = score_saved(args.models, test)
+        recs = [SpeechRecognizer.load(m) for m in args.models.split(",")]
+        closed = closed_set_accuracy(recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs), test)
         finish(args, {"task": "fsdd isolated digits, test theo", "models": args.models, "test_clips": len(test),
                       "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
-                      "accuracy_closed_set_ctc_score": closed_set_accuracy(args.models, test),
+                      "accuracy_closed_set_ctc_score": closed,
                       "wer": scores["wer"], "cer": scores["cer"],
                       "members_accuracy": [m["sentence_accuracy"] for m in members]})
         return
@@ -96,9 +98,7 @@ def main() -> None:
         rec.save(args.save)
     with Timer() as te:
         scores = rec.evaluate(test)
-    from rnnkit.datasets.audio import DIGITS
-
-    closed = sum(DIGITS[int(rec.score(wav, DIGITS, sr).argmax())] == text for wav, text, sr in test) / len(test)
+    closed = closed_set_accuracy(rec, test)
     # robustness: the same clips with 100 ms of faint white noise (std 0.001, about -60 dB FS) before and after
     gen = torch.Generator().manual_seed(0)
     padded = []
@@ -134,14 +134,11 @@ def padded_clips(clips: list, seconds: float) -> list[tuple]:
     return out
 
 
-def closed_set_accuracy(models: str, test: list[tuple]) -> float:
-    """Share of ``test`` clips whose digit word has the highest CTC likelihood under the saved models ``models``
-    ("A,B,...": the mean log-likelihood over them, ``RecognizerEnsemble.score``)."""
+def closed_set_accuracy(scorer, test: list[tuple]) -> float:
+    """Share of ``test`` clips (waveform, text, rate) whose digit word has the highest CTC likelihood under
+    ``scorer``, a recognizer or an ensemble (the mean log-likelihood over its members)."""
     from rnnkit.datasets.audio import DIGITS
-    from rnnkit.speech import SpeechRecognizer
 
-    recs = [SpeechRecognizer.load(m) for m in models.split(",")]
-    scorer = recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs)
     return sum(DIGITS[int(scorer.score(w, DIGITS, sr).argmax())] == t for w, t, sr in test) / len(test)
 
 
