@@ -40,15 +40,18 @@ def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> 
     p.add_argument("--save", default=None, help="also write the model folder here")
 
 
-def score_saved(models: str, test: list) -> tuple[dict, list[dict]]:
-    """``evaluate`` scores of the saved model folders ``models`` ("A,B,..."): of their ensemble when there are
-    several (then also each member's, in order), else of the one model."""
+def load_saved(models: str):
+    """The saved model folders ``models`` ("A,B,...") as one scorer: their ensemble when there are several, else
+    the one recognizer."""
     from rnnkit.speech import SpeechRecognizer
 
     recs = [SpeechRecognizer.load(m) for m in models.split(",")]
-    if len(recs) == 1:
-        return recs[0].evaluate(test), []
-    return SpeechRecognizer.ensemble(recs).evaluate(test), [rec.evaluate(test) for rec in recs]
+    return recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs)
+
+
+def score_saved(scorer, test: list) -> tuple[dict, list[dict]]:
+    """``evaluate`` scores of ``load_saved``'s scorer, and of each member, in order, when it is an ensemble."""
+    return scorer.evaluate(test), [rec.evaluate(test) for rec in getattr(scorer, "members", [])]
 
 
 def data_dir(args, sub: str) -> Path:

@@ -21,6 +21,7 @@ from common import (
     budget_train_config,
     data_dir,
     finish,
+    load_saved,
     parser,
     perturb_speeds,
     random_trim,
@@ -71,7 +72,7 @@ def main() -> None:
             members = train_pair(args.pair)
         args.models = ",".join(m["save"] for m in members)
     if args.models:
-        scores, members = score_saved(args.models, test)
+        scores, members = score_saved(load_saved(args.models), test)
         finish(args, {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "models": args.models,
                       "n_test": len(test), **scores, "members_wer": [m["wer"] for m in members]}
                | ({"pair_train_seconds": round(t.seconds, 1)} if args.pair else {}))

@@ -26,6 +26,7 @@ from common import (
     budget_train_config,
     data_dir,
     finish,
+    load_saved,
     parser,
     random_trim,
     random_volume,
@@ -62,9 +63,9 @@ def main() -> None:
     train = load_fsdd(root, TRAIN_SPEAKERS)
     test = padded_clips(load_fsdd(root, ["theo"]), args.pad)
     if args.models:
-        scores, members = score_saved(args.models, test)
-        recs = [SpeechRecognizer.load(m) for m in args.models.split(",")]
-        closed = closed_set_accuracy(recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs), test)
+        scorer = load_saved(args.models)
+        scores, members = score_saved(scorer, test)
+        closed = closed_set_accuracy(scorer, test)
         finish(args, {"task": "fsdd isolated digits, test theo", "models": args.models, "test_clips": len(test),
                       "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
                       "accuracy_closed_set_ctc_score": closed,
