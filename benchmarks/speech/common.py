@@ -72,10 +72,13 @@ def setup(args) -> None:
     torch.manual_seed(args.seed)
 
 
-def machine() -> str:
+def machine(device: str = "cpu") -> str:
     import torch
 
-    return f"{platform.machine()} {os.cpu_count()}-core CPU (shared), torch {torch.__version__}"
+    cpu = f"{platform.machine()} {os.cpu_count()}-core CPU (shared), torch {torch.__version__}"
+    if device != "cpu" and torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} GPU, {cpu}"
+    return cpu
 
 
 class Timer:
@@ -91,7 +94,7 @@ class Timer:
 
 
 def finish(args, results: dict) -> None:
-    results = {"command": " ".join(["python"] + sys.argv), "machine": machine(), **results}
+    results = {"command": " ".join(["python"] + sys.argv), "machine": machine(getattr(args, "device", "cpu")), **results}
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:

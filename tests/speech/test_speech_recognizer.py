@@ -172,3 +172,32 @@ def test_score_ranks_the_spoken_transcript_first(fitted):
     scores = fitted.score(wav, candidates, sample_rate=sr)
     assert scores.shape == (len(candidates),)
     assert candidates[int(scores.argmax())] == text
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_fits_streams_and_reloads_on_cuda(tmp_path, bidirectional):
+    """Training on CUDA with SpecAugment (drawn on CPU), the batch masks and the CTC loss all on one device."""
+    rec = SpeechRecognizer(
+        FeatureConfig(sample_rate=8000, n_mels=20, normalize="causal"),
+        ModelConfig(hidden_size=32, num_layers=2, subsample=2, bidirectional=bidirectional, dropout=0.1),
+        train=TrainConfig(max_steps=60, lr=1e-2, warmup_steps=5, clip_grad_norm=5.0, progress=False, seed=0,
+                          device="cuda"),
+        batch_size=8, valid_fraction=0.1, augment=SpecAugmentConfig(), verbose=False)
+    rec.fit(tone_pairs(48, seed=0))
+    assert rec.device_.type == "cuda"
+    assert np.isfinite(rec.fit_result_.best_metric)
+    wavs = [w for w, _, _ in tone_pairs(4, seed=3)]
+    feats = [rec.featurize(w, 8000) for w in wavs]
+    whole = rec.log_probs(feats)  # list of (T', V), on CPU
+    if not bidirectional:
+        for wav, lp in zip(wavs, whole):
+            stream = rec.stream(sample_rate=8000)
+            for i in range(0, len(wav), 800):
+                stream.accept(wav[i:i + 800])
+            stream.finish()
+            torch.testing.assert_close(stream.log_probs(), lp, atol=1e-4, rtol=1e-4)
+    rec.save(tmp_path / "m")
+    cpu = SpeechRecognizer.load(tmp_path / "m")
+    for a, b in zip(cpu.log_probs(feats), whole):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)

@@ -154,8 +154,10 @@ class SpeechRecognizer:
         def loss_fn(model, batch):
             feats, lengths, labels = batch
             if model.training and self.augment is not None:
-                feats = torch.stack([spec_augment(f, self.augment, gen) for f in feats.cpu()]).to(feats.device)
-                feats = feats * (torch.arange(feats.shape[1]) < lengths[:, None]).unsqueeze(-1).to(feats)
+                # SpecAugment draws from a CPU generator (reproducible on any device), so it runs on CPU.
+                aug = torch.stack([spec_augment(f, self.augment, gen) for f in feats.cpu()])  # (B, T, M)
+                real = (torch.arange(aug.shape[1]) < lengths.cpu()[:, None]).unsqueeze(-1)  # (B, T, 1)
+                feats = (aug * real.to(aug)).to(feats.device)
             loss, skipped = ctc_loss(model, feats, lengths, labels)
             self.batch_skips_ += skipped
             return loss
