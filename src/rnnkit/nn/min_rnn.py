@@ -38,8 +38,12 @@ def g(v: Tensor) -> Tensor:
 
 
 def log_g(v: Tensor) -> Tensor:
-    """``log g(v)`` computed stably: ``log(relu(v) + 0.5)`` above 0, ``-softplus(-v)`` below."""
-    return torch.where(v >= 0, torch.log(torch.relu(v) + 0.5), -softplus(-v))
+    """``log g(v)`` computed stably: ``log(v + 0.5)`` from 0 up, ``-softplus(-v)`` below.
+
+    g has a kink at 0 (slope 1 above, 1/4 below); ``clamp`` (not ``relu``, whose slope at 0 is 0) gives the slope
+    of the ``v >= 0`` branch there, as the fused Triton scan does, so both backends agree on exact zeros.
+    """
+    return torch.where(v >= 0, torch.log(v.clamp(min=0) + 0.5), -softplus(-v))
 
 
 class _MinCell(Cell):
