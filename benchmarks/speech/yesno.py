@@ -35,8 +35,8 @@ def words_by_energy(wav: np.ndarray, sr: int, n_words: int, pad: float = 0.1) ->
     return [(max(0, a - p) * hop, min(len(energy), b + p) * hop) for a, b in runs]
 
 
-def shuffled_word_files(train, n: int, seed: int, gate: float = 0.0,
-                        edges: float = 0.0) -> tuple[list[tuple[np.ndarray, str, int]], int]:
+def shuffled_word_files(train, n: int, seed: int, gate: float = 0.0, edges: float = 0.0,
+                        fragments: float = 0.0) -> tuple[list[tuple[np.ndarray, str, int]], int]:
     """``(utterances, words cut)``: new 8-word utterances from the training words in random order, with the
     recordings' own silences.
 
@@ -51,6 +51,9 @@ def shuffled_word_files(train, n: int, seed: int, gate: float = 0.0,
     ``edges``: share of the utterances whose leading and trailing silences are cut to a random part of their length
     (possibly none), as when a recording starts right at the first word: every training file opens with 0.6 s or
     more of silence.
+    ``fragments``: share of the utterances that open with the tail of a word (its last 100-250 ms, 6-20 dB down,
+    not in the transcript), as when a recording is cut from a longer take just after a word ended: a fading vowel
+    is not a word.
     """
     from rnnkit.speech import read_wav
 
@@ -65,8 +68,9 @@ def shuffled_word_files(train, n: int, seed: int, gate: float = 0.0,
         leads.append(wav[:spans[0][0]])
         trails.append(wav[spans[-1][1]:])
         gaps += [wav[b:a] for (_, b), (a, _) in zip(spans, spans[1:]) if a > b]
-    # separate streams for the options, so that gate=0 and edges=0 keep the draws of the plain recombination
+    # separate streams for the options, so that turning them off keeps the draws of the plain recombination
     rng, gate_rng, edge_rng = random.Random(seed), random.Random(seed + 7), random.Random(seed + 8)
+    frag_rng = random.Random(seed + 9)
     out = []
     for _ in range(n):
         picks = [rng.choice(words) for _ in range(8)]
@@ -74,6 +78,10 @@ def shuffled_word_files(train, n: int, seed: int, gate: float = 0.0,
         cut = edge_rng.random() < edges
         lead = rng.choice(leads)
         pieces = [(lead[len(lead) - int(edge_rng.random() * len(lead)):] if cut else lead) * quiet]
+        if frag_rng.random() < fragments:
+            w = frag_rng.choice(words)[0]
+            tail = w[len(w) - min(int(frag_rng.uniform(0.1, 0.25) * sr), int(0.6 * len(w))):]
+            pieces.insert(0, tail * 10 ** (-frag_rng.uniform(6, 20) / 20))
         for k, (w, _) in enumerate(picks):
             pieces += [w] + ([rng.choice(gaps) * quiet] if k < 7 and gaps else [])
         trail = rng.choice(trails)
@@ -93,6 +101,8 @@ def main() -> None:
                         "(see shuffled_word_files)")
     p.add_argument("--edges", type=float, default=0.0,
                    help="share of the recombined utterances with their leading / trailing silences cut short")
+    p.add_argument("--fragments", type=float, default=0.0,
+                   help="share of the recombined utterances that open with the untranscribed tail of a word")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--speeds", default="1.0",
@@ -118,7 +128,8 @@ def main() -> None:
         raise SystemExit(f"error: --kinds takes bi and / or streaming, got {args.kinds!r}")
     members, results = [], []
     for seed, kind in [(s, k) for s in seeds for k in kinds]:
-        extra, n_words = shuffled_word_files(train, args.recombined, seed, args.gate, args.edges) if args.recombined else ([], 0)
+        extra, n_words = shuffled_word_files(train, args.recombined, seed, args.gate, args.edges,
+                                                 args.fragments) if args.recombined else ([], 0)
         extra = perturb_speeds(extra, args.speeds, seed + 1)
         rec = SpeechRecognizer(
             FeatureConfig(sample_rate=8000, n_mels=40, normalize="causal" if kind == "streaming" else "utterance"),
@@ -137,7 +148,7 @@ def main() -> None:
                         "steps": rec.fit_result_.steps,
                         "final_train_loss": rec.fit_result_.history[-1].get("train_loss")})
     out = {"task": "yesno", "train_files": len(train), "recombined_utterances": args.recombined, "gate": args.gate,
-           "edges": args.edges,
+           "edges": args.edges, "fragments": args.fragments,
            "recombined_only": args.recombined_only, "words_cut": n_words, "test_files": len(test)}
     if len(members) == 1:
         out.update(results[0])

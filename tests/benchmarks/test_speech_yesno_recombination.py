@@ -1,5 +1,6 @@
 """The yesno benchmark's recombined training utterances: words in a new order with real silences, optionally with
-those silences turned down (``gate``) or cut short (``edges``)."""
+those silences turned down (``gate``) or cut short (``edges``), or an untranscribed word tail in front
+(``fragments``)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_recombination_cuts_every_word_and_keeps_the_silences(yesno, train):
 
 def test_options_off_draw_the_same_utterances_as_before(yesno, train):
     plain, _ = yesno.shuffled_word_files(train, 5, seed=3)
-    off, _ = yesno.shuffled_word_files(train, 5, seed=3, gate=0.0, edges=0.0)
+    off, _ = yesno.shuffled_word_files(train, 5, seed=3, gate=0.0, edges=0.0, fragments=0.0)
     for (a, ta, _), (b, tb, _) in zip(plain, off):
         assert ta == tb and np.array_equal(a, b)
 
@@ -86,3 +87,15 @@ def test_edges_cut_the_leading_and_trailing_silences_short(yesno, train):
         assert lb <= la and rb <= ra
         shorter += lb < la
     assert shorter >= 15  # a random part of each leading silence is kept, rarely all of it
+
+
+def test_fragments_put_a_quieter_word_tail_in_front_and_leave_the_transcript(yesno, train):
+    plain, _ = yesno.shuffled_word_files(train, 10, seed=4)
+    with_tail, _ = yesno.shuffled_word_files(train, 10, seed=4, fragments=1.0)
+    for (a, ta, _), (b, tb, _) in zip(plain, with_tail):
+        assert tb == ta  # the tail is not a word of the transcript
+        extra = len(b) - len(a)
+        assert int(0.1 * SR) - 1 <= extra <= 0.25 * SR  # 100-250 ms (and never more than 60% of the word)
+        assert np.array_equal(b[extra:], a)  # the utterance itself follows unchanged
+        level_db = 20 * np.log10(np.abs(b[:extra]).max() / 0.5)  # the words' tone peaks at 0.5
+        assert -20.5 <= level_db <= -5.5
