@@ -201,3 +201,27 @@ def test_fits_streams_and_reloads_on_cuda(tmp_path, bidirectional):
     cpu = SpeechRecognizer.load(tmp_path / "m")
     for a, b in zip(cpu.log_probs(feats), whole):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_default_budget_gives_a_small_training_set_at_least_min_steps(capsys):
+    rec = SpeechRecognizer(FeatureConfig(sample_rate=8000, n_mels=20),
+                           ModelConfig(hidden_size=8, num_layers=1, subsample=2, bidirectional=False),
+                           batch_size=8, valid_fraction=0.0, augment=None)
+    assert rec.min_steps == 1000 and rec.train.max_epochs == 40
+    assert rec._budget(batches_per_epoch=7).max_epochs == 143  # ceil(1000 / 7) > 40 epochs
+    assert rec._budget(batches_per_epoch=100).max_epochs == 40  # a large set keeps the default epochs
+    assert "training 143 epochs instead of 40" in capsys.readouterr().err
+    # a budget the user gives is kept as given, unless min_steps is asked for
+    own = TrainConfig(max_epochs=3, progress=False)
+    assert SpeechRecognizer(train=own)._budget(7) is own
+    assert SpeechRecognizer(train=own, min_steps=70)._budget(7).max_epochs == 10
+    with pytest.raises(ValueError, match="min_steps must be >= 0"):
+        SpeechRecognizer(min_steps=-1)
+
+
+def test_min_steps_lengthens_a_real_fit():
+    rec = tiny(steps=10_000)
+    rec.train = TrainConfig(max_epochs=2, lr=1e-2, progress=False, seed=0)
+    rec.min_steps = 12
+    rec.fit(tone_pairs(16, seed=0))  # 2 batches of 8 an epoch: 6 epochs for 12 steps
+    assert rec.fit_result_.steps == 12 and rec.fit_result_.epochs == 6

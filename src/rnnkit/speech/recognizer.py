@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import sys
@@ -66,6 +67,9 @@ def evaluate_pairs(transcribe_items, pairs, sample_rate: int | None) -> dict[str
     return error_rates([text or "" for _, text, _ in split], hyps)
 
 
+DEFAULT_MIN_STEPS = 1000  # CTC from scratch needs about this many updates before it emits more than blanks
+
+
 def default_train_config() -> TrainConfig:
     """CTC from scratch likes a high peak learning rate with warm-up and a cosine decay."""
     return TrainConfig(max_epochs=40, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0, schedule="cosine")
@@ -83,6 +87,9 @@ class SpeechRecognizer:
             None turns it off.
         train: the training loop's budget and optimiser (see :class:`rnnkit.train.TrainConfig`).
         batch_size: utterances per batch (batches group utterances of similar length).
+        min_steps: small training sets get more epochs than ``train.max_epochs``, so that training takes at least
+            this many optimiser steps (``max_time`` still caps it). Default: 1,000 when ``train`` is not given
+            (40 epochs of 200 clips would be only 240 steps, too few to learn), else 0: your budget as given.
         valid_fraction: share of the training pairs held out to pick the best epoch (0 = none).
         verbose: print notes (resampling, skipped samples) to stderr.
 
@@ -94,7 +101,7 @@ class SpeechRecognizer:
     def __init__(self, features: FeatureConfig | None = None, model: ModelConfig | None = None,
                  decoder: DecoderConfig | None = None, augment: SpecAugmentConfig | None = SpecAugmentConfig(),
                  train: TrainConfig | None = None, batch_size: int = 32, valid_fraction: float = 0.1,
-                 verbose: bool = True):
+                 verbose: bool = True, min_steps: int | None = None):
         self.model_config = model or ModelConfig()
         if features is None:
             features = FeatureConfig(normalize="utterance" if self.model_config.bidirectional else "causal")
@@ -102,6 +109,9 @@ class SpeechRecognizer:
         self.decoder = decoder or DecoderConfig()
         self.augment = augment
         self.train = train or default_train_config()
+        self.min_steps = (DEFAULT_MIN_STEPS if train is None else 0) if min_steps is None else min_steps
+        if self.min_steps < 0:
+            raise ValueError(f"min_steps must be >= 0, got {self.min_steps}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if not 0.0 <= valid_fraction < 1.0:
@@ -150,6 +160,7 @@ class SpeechRecognizer:
                                   length=lambda u: u.feats.shape[0]) if valid_utts else None)
         gen = torch.Generator().manual_seed(self.train.seed)
         self.batch_skips_ = 0
+        train_config = self._budget(len(batches))
 
         def loss_fn(model, batch):
             feats, lengths, labels = batch
@@ -162,10 +173,19 @@ class SpeechRecognizer:
             self.batch_skips_ += skipped
             return loss
 
-        self.fit_result_ = Trainer(self.train).fit(self.model_, batches, valid=vbatches, loss_fn=loss_fn)
+        self.fit_result_ = Trainer(train_config).fit(self.model_, batches, valid=vbatches, loss_fn=loss_fn)
         self.model_.eval()
         self.device_ = next(self.model_.parameters()).device
         return self
+
+    def _budget(self, batches_per_epoch: int) -> TrainConfig:
+        """``self.train``, with enough epochs for ``min_steps`` optimiser steps on a small training set."""
+        epochs = -(-self.min_steps // max(1, batches_per_epoch))  # ceil
+        if self.train.max_epochs is None or epochs <= self.train.max_epochs:
+            return self.train
+        self._report(f"small training set ({batches_per_epoch} batches an epoch): training {epochs} epochs instead "
+                     f"of {self.train.max_epochs}, for at least {self.min_steps} steps")
+        return dataclasses.replace(self.train, max_epochs=epochs)
 
     def _train_collate(self):
         """``D.collate`` for training batches, with volume perturbation where the normalisation keeps the level."""

@@ -7,7 +7,7 @@ import os
 from rnnkit.speech.decode import DecoderConfig
 from rnnkit.speech.features import FeatureConfig
 from rnnkit.speech.model import ModelConfig
-from rnnkit.speech.recognizer import SpeechRecognizer, default_train_config
+from rnnkit.speech.recognizer import DEFAULT_MIN_STEPS, SpeechRecognizer, default_train_config
 
 
 def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: int | None = None,
@@ -19,7 +19,8 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
 
     ``streaming`` builds a unidirectional model with causal normalisation (for ``SpeechRecognizer.stream``);
     ``lookahead`` gives it that many steps of future context (after subsampling), at that much latency.
-    Without ``epochs`` the default budget applies; ``max_time`` (minutes) caps the run either way.
+    Without ``epochs`` the default budget applies (40 epochs, more on a small set: at least 1,000 steps);
+    ``max_time`` (minutes) caps the run either way.
     """
     import dataclasses
 
@@ -35,7 +36,8 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
         FeatureConfig(sample_rate=sample_rate, normalize="causal" if streaming else "utterance"),
         ModelConfig(hidden_size=hidden, num_layers=layers, cell=cell, bidirectional=not streaming,
                     lookahead=lookahead),
-        DecoderConfig(beam_size=beam, lm=lm, lexicon=lexicon), train=train, batch_size=batch_size)
+        DecoderConfig(beam_size=beam, lm=lm, lexicon=lexicon), train=train, batch_size=batch_size,
+        min_steps=DEFAULT_MIN_STEPS if epochs is None else 0)
     rec.fit(pairs)
     rec.save(out)
     return rec
