@@ -104,6 +104,18 @@ def test_irregular_timestamps_and_fill(long_df):
     assert len(s.values[0]) == 60 and s.values[0][10] == s.values[0][9]
 
 
+def test_a_time_stamp_off_the_grid_says_how_to_put_it_on(long_df):
+    df = long_df.rename(columns={"ds": "when"}).drop(index=[10])
+    df.loc[20, "when"] += pd.Timedelta(minutes=10)  # 20:10 among whole hours
+    _raises("irregular timestamps in series 's0': the usual step is 0 days 01:00:00 but the step after "
+            "when=2024-01-01T09:00:00", df, time_col="when")
+    _raises("series 's0' has when=2024-01-01T20:10:00 off its regular h grid (which starts at 2024-01-01T00:00:00), "
+            "so filling cannot place it; round the time stamps to it (pandas: df['when'] = df['when'].dt.round('h'))",
+            df, time_col="when", fill="ffill")
+    df["when"] = df["when"].dt.round("h")  # the advice works
+    assert len(load_frame(df, time_col="when", fill="ffill").values[0]) == 60
+
+
 def test_different_frequencies():
     a = make_long(1, freq="h")
     b = make_long(1, freq="D").assign(unique_id="d")

@@ -132,7 +132,7 @@ def _mode_step(times: pd.Index) -> str | int:
     return pd.tseries.frequencies.to_offset(pd.Timedelta(int(step), "ns")).freqstr if dt else int(step)
 
 
-def _irregular_error(uid: str, times: pd.Index) -> ValueError:
+def _irregular_error(uid: str, times: pd.Index, time_col: str = "ds") -> ValueError:
     d = np.diff(_ticks(times))
     vals, counts = np.unique(d, return_counts=True)
     step = vals[np.argmax(counts)]
@@ -140,8 +140,8 @@ def _irregular_error(uid: str, times: pd.Index) -> ValueError:
     fmt = (lambda v: str(pd.Timedelta(int(v), "ns"))) if isinstance(times, pd.DatetimeIndex) else str
     return ValueError(
         f"irregular timestamps in series {uid!r}: the usual step is {fmt(step)} but the step after "
-        f"ds={_fmt(times[k])} is {fmt(d[k])}; reindex to a regular grid or pass fill='ffill', 'interpolate' or 'zero' "
-        f"to insert the missing steps and fill them")
+        f"{time_col}={_fmt(times[k])} is {fmt(d[k])}; reindex to a regular grid or pass fill='ffill', 'interpolate' "
+        f"or 'zero' (CLI --fill) to insert the missing steps and fill them")
 
 
 def _fill(df: pd.DataFrame, cols: list[str], fill: str) -> pd.DataFrame:
@@ -162,14 +162,18 @@ def _regularize(uid: str, g: pd.DataFrame, time_col: str, freq, fill: str | None
     if freq is not None and infer_freq(times) == freq or len(times) < 2:
         return g
     if fill is None:
-        raise _irregular_error(uid, times)
+        raise _irregular_error(uid, times, time_col)
     if isinstance(times, pd.DatetimeIndex):
         grid = pd.date_range(times[0], times[-1], freq=freq)
     else:
         grid = pd.Index(np.arange(times[0], times[-1] + 1, freq), dtype="int64")
     extra = times.difference(grid)
     if len(extra):
-        raise ValueError(f"series {uid!r} has ds={_fmt(extra[0])} off the regular {freq} grid; it cannot be filled")
+        hint = (f"round the time stamps to it (pandas: df[{time_col!r}] = df[{time_col!r}].dt.round({freq!r})) or "
+                f"aggregate to it (df.resample({freq!r}, on={time_col!r}).mean())"
+                if isinstance(times, pd.DatetimeIndex) else "put every time index on it")
+        raise ValueError(f"series {uid!r} has {time_col}={_fmt(extra[0])} off its regular {freq} grid (which starts at "
+                         f"{_fmt(times[0])}), so filling cannot place it; {hint} first")
     g = g.set_index(time_col).reindex(grid)
     g.index.name = time_col
     return g.reset_index()
@@ -250,7 +254,7 @@ def _split(df, target, time_col, id_col, covs, fill, freq, has_id) -> SeriesSet:
         for uid, g in groups:
             f = infer_freq(pd.Index(g[time_col]))
             if f is None and len(g) >= 2 and fill is None:
-                raise _irregular_error(uid, pd.Index(g[time_col]))
+                raise _irregular_error(uid, pd.Index(g[time_col]), time_col)
             if f is not None:
                 found.setdefault(f, uid)
         if len(found) > 1:
