@@ -178,3 +178,15 @@ def test_linear_skip_can_be_turned_off_and_survives_save_load(tmp_path):
     g = Forecaster.load(tmp_path / "m")
     assert g.get_params()["linear_skip"] is False and g.model_.net.skip is None
     pd.testing.assert_frame_equal(off.predict(), g.predict())
+
+
+def test_fill_given_to_fit_holds_for_predict_and_backtest_after_save_load(tmp_path):
+    df = make_long(1, n=120).drop(index=[50, 90])  # two missing hours
+    f = Forecaster("segrnn", **TINY).fit(df, fill="interpolate")
+    f.save(tmp_path / "m")
+    g = Forecaster.load(tmp_path / "m")
+    assert g.fill_ == "interpolate"
+    assert len(g.backtest(df, start=80, stride=4).forecasts) > 0  # the gaps at 90 are filled, as in fit
+    assert len(g.predict(data=df)) == TINY["horizon"]
+    with pytest.raises(ValueError, match="irregular timestamps"):
+        Forecaster("segrnn", **TINY).fit(make_long(1, n=120)).backtest(df, start=80)  # no fill in fit: an error

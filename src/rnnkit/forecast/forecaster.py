@@ -116,9 +116,9 @@ class Forecaster:
         return p
 
     def _read(self, data, fill=None, fitted: bool = True, **columns) -> SeriesSet:
-        if fitted:
+        if fitted:  # the column names and the fill given to fit hold, unless given again
             columns = {**self.columns_, **{k: v for k, v in columns.items() if v is not None}}
-            return load_frame(data, fill=fill, freq=self.freq_, **columns)
+            return load_frame(data, fill=self.fill_ if fill is None else fill, freq=self.freq_, **columns)
         return load_frame(data, fill=fill, **columns)
 
     # ------------------------------------------------------------------------------------------------- fit
@@ -130,7 +130,8 @@ class Forecaster:
         Args:
             target / time_col / id_col: column names of a long frame.
             past_covariates / future_covariates / static_covariates: covariate column names.
-            fill: None (NaN / inf / missing steps are errors) or ``"ffill"``, ``"interpolate"``, ``"zero"``.
+            fill: None (NaN / inf / missing steps are errors) or ``"ffill"``, ``"interpolate"``, ``"zero"``;
+                kept for ``predict`` and ``backtest`` (and saved), which may override it.
             val_data: series for early stopping (their windows are the validation set); None holds out the last
                 ``val_size`` rows of each series.
             epochs / max_time: override the constructor's budget for this call.
@@ -144,7 +145,7 @@ class Forecaster:
         L, H = self.input_size, self.horizon
         check_lengths(s, L + H, f"fitting with input_size + horizon = {L} + {H}")
         self._check_target(s)
-        self.columns_ = cols
+        self.columns_, self.fill_ = cols, fill
         self.freq_, self.has_id_ = s.freq, s.has_id
         self.season_length_ = self.season_length or season_for(s.freq)
         self.series_ids_ = list(s.ids)
