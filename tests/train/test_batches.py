@@ -70,3 +70,6 @@ def test_to_device_walks_nested_batches():
     moved = to_device(batch, "cpu")
     assert moved["meta"][0] == "id" and isinstance(moved["state"], LSTMState)
     assert torch.equal(moved["meta"][1][0], torch.ones(1))
+    labels = [[3, 1, 4], [1, 5]]  # e.g. CTC label ids: passed through as they are
+    moved = to_device((torch.zeros(1), labels), "cpu")[1]
+    assert moved == labels and moved[0] is labels[0]

@@ -146,5 +146,7 @@ def to_device(batch: Any, device: torch.device | str) -> Any:
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # NamedTuple (e.g. LSTMState)
         return type(batch)(*(to_device(v, device) for v in batch))
     if isinstance(batch, (tuple, list)):
+        if not any(isinstance(v, (Tensor, tuple, list, dict)) for v in batch):
+            return batch  # plain values (label ids, names): nothing to move, and no call per value
         return type(batch)(to_device(v, device) for v in batch)
     return batch
