@@ -63,11 +63,14 @@ def test_auto_never_picks_triton_off_cuda(monkeypatch, cell):
     assert resolve_backend("auto", [cell], x) == "torch"
 
 
-def test_auto_picks_triton_only_when_opted_in(monkeypatch):
+def test_auto_picks_triton_by_default_only_for_cells_without_a_fused_torch_path(monkeypatch):
     monkeypatch.delenv("RNNKIT_AUTO_TRITON", raising=False)
-    assert not tb.auto_enabled()
+    assert [tb.auto_enabled(n) for n in ("MinGRUCell", "MinLSTMCell", "LayerNormLSTMCell")] == [True] * 3
+    assert not tb.auto_enabled("LSTMCell") and not tb.auto_enabled("GRUCell")
     monkeypatch.setenv("RNNKIT_AUTO_TRITON", "1")
-    assert tb.auto_enabled()
+    assert tb.auto_enabled("LSTMCell") and tb.auto_enabled("GRUCell")
+    monkeypatch.setenv("RNNKIT_AUTO_TRITON", "0")
+    assert not tb.auto_enabled("MinGRUCell")
 
 
 def test_auto_falls_back_when_a_kernel_fails(monkeypatch):

@@ -52,9 +52,10 @@ def packed_cpu_training(cells: Sequence[nn.Module], x: Tensor, lengths: Tensor |
 def resolve_backend(requested: str, cells: Sequence[nn.Module], x: Tensor, lengths: Tensor | None = None) -> str:
     """Return ``"reference"``, ``"torch"`` or ``"triton"`` for this call.
 
-    ``auto`` picks ``triton`` only when opted in (``RNNKIT_AUTO_TRITON=1``, see
-    :func:`rnnkit.kernels.triton_backend.auto_enabled`) and only on CUDA where the fused Triton kernels are expected
-    to beat cuDNN (:func:`rnnkit.kernels.triton_backend.preferred`), else prefers ``torch`` (the fused LSTM is
+    ``auto`` picks ``triton`` only on CUDA: for minGRU / minLSTM / LayerNormLSTM (no fused torch path), and for
+    LSTM / GRU where the fused Triton kernels are expected to beat cuDNN only when opted in (``RNNKIT_AUTO_TRITON=1``;
+    ``0`` turns it off; see :func:`rnnkit.kernels.triton_backend.auto_enabled` and
+    :func:`rnnkit.kernels.triton_backend.preferred`), else prefers ``torch`` (the fused LSTM is
     1.2-9.5x faster than the reference loop in benchmarks/core.py; the fused GRU 0.9-1.4x, about even) and falls
     back to ``reference`` quietly (also when training with ``lengths`` on the CPU, see
     :func:`packed_cpu_training`); an explicit ``torch`` or ``triton`` that cannot run raises ValueError with the

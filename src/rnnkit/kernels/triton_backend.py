@@ -56,14 +56,22 @@ def unavailable_reason(cells: Sequence[nn.Module], x: Tensor) -> str | None:
     return None
 
 
-def auto_enabled() -> bool:
-    """Whether ``auto`` may pick Triton at all: only with ``RNNKIT_AUTO_TRITON=1``.
+# Cells with no fused torch path, where the kernels were timed on a GPU (benchmarks/kernels_RESULTS.md: the minGRU
+# scan 1.8-2.9x the torch scan, the LayerNormLSTM 2-7.7x the reference loop, on an H200) and pass every GPU test
+# (an H100): ``auto`` picks Triton for them unless told not to.
+NO_TORCH_FUSION = ("MinGRUCell", "MinLSTMCell", "LayerNormLSTMCell")
 
-    The kernels are checked in the Triton interpreter and compiled for sm_90, but have not yet been timed or run on
-    a GPU, and the interpreter cannot show a race in the dense grid barrier. Until they have, ``auto`` keeps to
-    cuDNN / the torch scan, and Triton runs where it is asked for (``backend="triton"``) or opted into here.
+
+def auto_enabled(name: str) -> bool:
+    """Whether ``auto`` may pick Triton for cells of type ``name``, by ``RNNKIT_AUTO_TRITON``.
+
+    Unset: only for :data:`NO_TORCH_FUSION`. ``1``: also for LSTM and GRU, in the regimes of :func:`preferred`
+    (the fused kernels beat cuDNN bf16 there but not cuDNN fp16, so this stays a choice). ``0``: never.
     """
-    return os.environ.get("RNNKIT_AUTO_TRITON") == "1"
+    flag = os.environ.get("RNNKIT_AUTO_TRITON")
+    if flag == "0":
+        return False
+    return flag == "1" or name in NO_TORCH_FUSION
 
 
 def preferred(cells: Sequence[nn.Module], x: Tensor) -> bool:
@@ -72,12 +80,12 @@ def preferred(cells: Sequence[nn.Module], x: Tensor) -> bool:
     The regimes come from H100 measurements of cuDNN (cuDNN has no persistent bf16 kernel, its GRU is never
     persistent, and the unfused minGRU scan is memory bound); benchmarks/kernels.py measures them.
     """
-    if x.device.type != "cuda" or not auto_enabled() or unavailable_reason(cells, x) is not None:
-        return False
     name = type(cells[0]).__name__
+    if x.device.type != "cuda" or not auto_enabled(name) or unavailable_reason(cells, x) is not None:
+        return False
     if name in _failed:
         return False
-    if name in ("MinGRUCell", "MinLSTMCell", "LayerNormLSTMCell"):  # no fused torch path at all / memory bound
+    if name in NO_TORCH_FUSION:  # no fused torch path at all / memory bound
         return True
     from rnnkit.kernels.torch_fast import effective_dtype
 
