@@ -57,8 +57,8 @@ def unavailable_reason(cells: Sequence[nn.Module], x: Tensor) -> str | None:
 
 
 # Cells with no fused torch path, where the kernels were timed on a GPU (benchmarks/kernels_RESULTS.md: the minGRU
-# scan 1.8-2.9x the torch scan, the LayerNormLSTM 2-7.7x the reference loop, on an H200) and pass every GPU test
-# (an H100): ``auto`` picks Triton for them unless told not to.
+# scan 1.8-2.9x the torch scan, the LayerNormLSTM 2-7.7x the reference loop, on an H200; minLSTM runs the same scan
+# kernel) and pass every GPU test (an H100): ``auto`` picks Triton for them unless told not to.
 NO_TORCH_FUSION = ("MinGRUCell", "MinLSTMCell", "LayerNormLSTMCell")
 
 
