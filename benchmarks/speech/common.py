@@ -94,7 +94,7 @@ class Timer:
 
 
 def finish(args, results: dict) -> None:
-    results = {"command": " ".join(["python"] + sys.argv), "machine": machine(getattr(args, "device", "cpu")), **results}
+    results = {"command": " ".join(["python"] + sys.argv), "machine": machine(args.device), **results}
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:

@@ -79,8 +79,8 @@ def shuffled_word_files(train, n: int, seed: int, gate: float = 0.0, edges: floa
         lead = rng.choice(leads)
         pieces = [(lead[len(lead) - int(edge_rng.random() * len(lead)):] if cut else lead) * quiet]
         if frag_rng.random() < fragments:
-            w = frag_rng.choice(words)[0]
-            tail = w[len(w) - min(int(frag_rng.uniform(0.1, 0.25) * sr), int(0.6 * len(w))):]
+            word = frag_rng.choice(words)[0]
+            tail = word[len(word) - min(int(frag_rng.uniform(0.1, 0.25) * sr), int(0.6 * len(word))):]
             pieces.insert(0, tail * 10 ** (-frag_rng.uniform(6, 20) / 20))
         for k, (w, _) in enumerate(picks):
             pieces += [w] + ([rng.choice(gaps) * quiet] if k < 7 and gaps else [])

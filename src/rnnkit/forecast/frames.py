@@ -132,7 +132,7 @@ def _mode_step(times: pd.Index) -> str | int:
     return pd.tseries.frequencies.to_offset(pd.Timedelta(int(step), "ns")).freqstr if dt else int(step)
 
 
-def _irregular_error(uid: str, times: pd.Index, time_col: str = "ds") -> ValueError:
+def _irregular_error(uid: str, times: pd.Index, time_col: str) -> ValueError:
     d = np.diff(_ticks(times))
     vals, counts = np.unique(d, return_counts=True)
     step = vals[np.argmax(counts)]
