@@ -27,7 +27,7 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
 
 
 def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> None:
-    """The digit benchmarks' shared flags: --trim, --noise, --volume, --synthetic (``unit``: what a share counts,
+    """The digit benchmarks' shared flags: --trim, --noise, --volume, --warp, --synthetic (``unit``: what a share counts,
     e.g. "clips"; ``synthetic``: what one synthetic item is) and --save."""
     p.add_argument("--trim", type=float, default=0.0,
                    help="share of the training clips cut tightly to their loud part (common.random_trim)")
@@ -35,6 +35,9 @@ def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> 
                    help=f"share of the training {unit} given silence and coloured noise (common.add_noise)")
     p.add_argument("--volume", type=float, default=0.0,
                    help=f"share of the training {unit} played at a random volume, x1/8 to x2 (common.random_volume)")
+    p.add_argument("--warp", type=float, default=0.0,
+                   help="frequency warping (VTLP) in training: factors drawn from 1 +- WARP, e.g. 0.1 "
+                        "(SpecAugmentConfig.warp)")
     p.add_argument("--synthetic", type=int, default=0,
                    help=f"add this many SYNTHETIC {synthetic} from espeak-ng voices to the training set")
     p.add_argument("--save", default=None, help="also write the model folder here")

@@ -98,7 +98,8 @@ def main() -> None:
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=3, cell="lstm", dropout=0.2,
                     bidirectional=not args.streaming, lookahead=args.lookahead),
         DecoderConfig(beam_size=8, lexicon=True),
-        augment=SpecAugmentConfig(volume=None) if args.no_volume_perturbation else SpecAugmentConfig(),
+        augment=SpecAugmentConfig(volume=None if args.no_volume_perturbation else SpecAugmentConfig().volume,
+                                  warp=args.warp),
         train=budget_train_config(args, max_epochs=100),
         batch_size=32, valid_fraction=0.05)
     with Timer() as t:
@@ -109,7 +110,7 @@ def main() -> None:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
                "lookahead": args.lookahead, "normalize": normalize,
-               "n_train": len(train), "trim": args.trim, "noise": args.noise, "volume": args.volume, "synthetic": args.synthetic, "n_test": len(test),
+               "n_train": len(train), "trim": args.trim, "noise": args.noise, "volume": args.volume, "warp": args.warp, "synthetic": args.synthetic, "n_test": len(test),
                "test_audio_minutes": round(sum(len(w) / sr for w, _, sr in test) / 60, 2), **scores,
                "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,

@@ -56,7 +56,7 @@ def main() -> None:
     import torch
 
     from rnnkit.datasets.audio import load_fsdd
-    from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpeechRecognizer, read_wav
+    from rnnkit.speech import DecoderConfig, FeatureConfig, ModelConfig, SpecAugmentConfig, SpeechRecognizer, read_wav
     from rnnkit.speech.audio import speed_perturb
 
     root = data_dir(args, "fsdd")
@@ -91,6 +91,7 @@ def main() -> None:
         ModelConfig(hidden_size=args.hidden, num_layers=args.layers, subsample=2, cell="lstm", dropout=0.2,
                     bidirectional=not args.streaming),
         DecoderConfig(beam_size=8, lexicon=True),
+        augment=SpecAugmentConfig(warp=args.warp),
         train=budget_train_config(args, max_epochs=60),
         batch_size=32, valid_fraction=0.05)
     with Timer() as t:
@@ -112,7 +113,7 @@ def main() -> None:
     greedy = rec.evaluate(test)
     finish(args, {"task": "fsdd isolated digits, train george+jackson+lucas+nicolas, test theo",
                   "train_clips": len(train), "train_utterances_with_speed_perturbation": len(pairs),
-                  "synthetic_clips": args.synthetic, "streaming": args.streaming,
+                  "synthetic_clips": args.synthetic, "warp": args.warp, "streaming": args.streaming,
                   "test_clips": len(test), "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
                   "accuracy_greedy_no_lexicon": greedy["sentence_accuracy"],
                   "accuracy_closed_set_ctc_score": closed, "accuracy_noise_padded": padded_acc, "wer": scores["wer"],

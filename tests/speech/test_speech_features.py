@@ -18,7 +18,9 @@ from rnnkit.speech.features import (
     normalize_utterance,
     num_frames,
     random_volume,
+    random_warp,
     spec_augment,
+    warp_frequency,
 )
 
 CFG = FeatureConfig(sample_rate=8000, n_mels=40)
@@ -104,6 +106,38 @@ def test_random_volume_stays_in_its_range_and_follows_the_generator():
     assert max(shifts) - min(shifts) > 4.0  # spread over the range, not stuck at one level
     again = random_volume(f, CFG, (0.125, 2.0), torch.Generator().manual_seed(0))
     torch.testing.assert_close(again - f, random_volume(f, CFG, (0.125, 2.0), torch.Generator().manual_seed(0)) - f)
+
+
+def _peak_hz(logmel: torch.Tensor, cfg: FeatureConfig) -> float:
+    """Centre frequency of the loudest mel bin, averaged over frames."""
+    from rnnkit.speech.features import hz_to_mel, mel_to_hz
+
+    lo, hi = hz_to_mel(torch.tensor(cfg.f_min)), hz_to_mel(torch.tensor(cfg.sample_rate / 2))
+    centres = mel_to_hz(lo + (hi - lo) / (cfg.n_mels + 1) * torch.arange(1, cfg.n_mels + 1))
+    return float(centres[logmel.mean(0).argmax()])
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.12])
+def test_warp_frequency_moves_a_tone_as_a_longer_or_shorter_vocal_tract_would(factor):
+    cfg = FeatureConfig(sample_rate=16000, n_mels=80)
+    t = torch.arange(16000) / 16000
+    tone = log_mel(torch.sin(2 * math.pi * 1500 * t), cfg)
+    warped = warp_frequency(tone, factor, cfg)
+    expected = log_mel(torch.sin(2 * math.pi * 1500 * factor * t), cfg)  # the same tone, factor times higher
+    assert _peak_hz(warped, cfg) == pytest.approx(_peak_hz(expected, cfg), rel=0.03)
+    assert abs(_peak_hz(warped, cfg) - 1500) > 100  # it did move
+    assert warped.shape == tone.shape and torch.isfinite(warped).all()
+    assert warp_frequency(tone, 1.0, cfg) is tone
+
+
+def test_random_warp_keeps_the_range_and_follows_the_generator():
+    f = log_mel(signal(), CFG)
+    a = random_warp(f, CFG, 0.1, torch.Generator().manual_seed(5))
+    torch.testing.assert_close(a, random_warp(f, CFG, 0.1, torch.Generator().manual_seed(5)))
+    assert not torch.allclose(a, f)
+    assert f.min() - 1e-4 <= a.min() and a.max() <= f.max() + 1e-4  # interpolation never overshoots
+    with pytest.raises(ValueError, match=r"warp must be in \[0, 0\.5\)"):
+        SpecAugmentConfig(warp=0.7)
 
 
 def test_spec_augment_masks_within_limits():

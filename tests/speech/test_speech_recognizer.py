@@ -68,6 +68,23 @@ def test_volume_perturbation_only_where_normalisation_keeps_the_level(fitted, mo
         torch.testing.assert_close(second, plain)
 
 
+def test_frequency_warping_draws_afresh_and_leaves_the_volume_draws_alone(fitted):
+    rec = tiny()
+    rec.features = FeatureConfig(sample_rate=8000, n_mels=20, normalize="causal")
+    rec.stats_ = fitted.stats_
+    utts = D.prepare([(w, t) for w, t, _ in tone_pairs(3, seed=4)], rec.features, default_rate=8000)
+    rec.augment = SpecAugmentConfig(volume=None, warp=0.15)
+    warp_only = rec._train_collate()
+    first, second = warp_only(utts)[0], warp_only(utts)[0]
+    plain = D.collate(utts, [normalize(u.logmel, rec.features, rec.stats_) for u in utts])[0]
+    assert (first - plain).abs().mean() > 0.01 and (first - second).abs().mean() > 0.01
+    rec.augment = SpecAugmentConfig(volume=(0.125, 2.0), warp=0.0)
+    volume_only = rec._train_collate()(utts)[0]
+    rec.augment = SpecAugmentConfig(volume=(0.125, 2.0), warp=1e-9)  # a warp too small to matter
+    both = rec._train_collate()(utts)[0]
+    torch.testing.assert_close(both, volume_only, atol=1e-4, rtol=1e-4)  # same volume draws with warping on
+
+
 def test_batched_equals_alone(fitted):
     pairs = tone_pairs(5, seed=2)
     wavs = [w for w, _, _ in pairs]

@@ -206,6 +206,11 @@ class SpecAugmentConfig:
     """Training-time augmentation: frequency and time masking (Park et al. 2019, "SpecAugment", section 2) and
     volume perturbation.
 
+    Frequency warping (``warp``, vocal tract length perturbation: Jaitly and Hinton 2013) stretches or squeezes
+    each training utterance's spectrum by a factor drawn uniformly from ``1 +- warp``, every time it is drawn, as
+    a shorter or longer vocal tract would: it moves the formants, so a model trained on a few voices meets more of
+    them. Off by default; 0.1 is the usual range.
+
     Volume perturbation plays each training utterance, every time it is drawn, at a random level: a factor from
     ``volume`` (low, high), drawn log-uniformly; the default is Kaldi's range, -18 dB to +6 dB. It is applied only
     where the normalisation does not remove the level ("causal", "none"): a causal running mean starts from the
@@ -219,10 +224,13 @@ class SpecAugmentConfig:
     time_width: float = 0.05  # each masks up to this fraction of the frames
     time_width_max: int = 20  # ... and never more than this many frames
     volume: tuple[float, float] | None = (0.125, 2.0)  # amplitude factors of volume perturbation; None = off
+    warp: float = 0.0  # frequency warping (VTLP): factors drawn from 1 +- warp, e.g. 0.1; 0 = off
 
     def __post_init__(self):
         if min(self.freq_masks, self.freq_width, self.time_masks, self.time_width_max) < 0 or self.time_width < 0:
             raise ValueError("SpecAugment mask counts and widths must be >= 0")
+        if not 0.0 <= self.warp < 0.5:
+            raise ValueError(f"warp must be in [0, 0.5) (0.1 draws warp factors from 0.9 to 1.1), got {self.warp}")
         if self.volume is not None:
             if len(self.volume) != 2 or not 0 < self.volume[0] <= self.volume[1]:
                 raise ValueError(f"volume must be (low, high) amplitude factors with 0 < low <= high, e.g. "
@@ -243,6 +251,40 @@ def random_volume(logmel: Tensor, cfg: FeatureConfig, volume: tuple[float, float
     low, high = math.log(volume[0]), math.log(volume[1])
     u = float(torch.rand((), generator=generator))
     return change_volume(logmel, math.exp(low + (high - low) * u), cfg)
+
+
+def warp_frequency(logmel: Tensor, factor: float, cfg: FeatureConfig, boundary: float = 0.8) -> Tensor:
+    """The log-mel (T, M) of the same utterance with its spectrum warped by ``factor`` (VTLP).
+
+    The warp is Jaitly and Hinton's piecewise-linear map ``f -> factor * f`` up to a boundary frequency, then a
+    straight line to the top filter edge so the band keeps its range (``boundary`` sets it, as a fraction of
+    the top edge, scaled by ``min(factor, 1)``). Each output bin reads the input at the frequency that maps onto
+    its centre, interpolated linearly between neighbouring bins: an approximation of warping the power
+    spectrum before the filterbank, close enough for augmentation, and cheap enough to draw afresh every time.
+    """
+    if factor == 1.0:
+        return logmel
+    M = logmel.shape[1]
+    f_top = cfg.f_max or cfg.sample_rate / 2
+    mel_lo, mel_hi = float(hz_to_mel(torch.tensor(cfg.f_min))), float(hz_to_mel(torch.tensor(f_top)))
+    step = (mel_hi - mel_lo) / (M + 1)
+    centres = mel_to_hz(mel_lo + step * torch.arange(1, M + 1, dtype=torch.float64))  # (M,) output bin centres, Hz
+    knee = boundary * f_top * min(factor, 1.0) / factor  # input frequency where the warp bends
+    # Invert the warp: below factor * knee the output read the input at f / factor, above it the line to the top.
+    below = centres / factor
+    above = knee + (centres - factor * knee) * (f_top - knee) / (f_top - factor * knee)
+    source = torch.where(centres <= factor * knee, below, above).clamp(cfg.f_min, f_top)  # (M,) Hz
+    pos = ((hz_to_mel(source) - mel_lo) / step - 1.0).clamp(0.0, M - 1.0)  # (M,) fractional input bin
+    lo = pos.floor().long().clamp(max=M - 2)
+    frac = (pos - lo).to(logmel.dtype)
+    return logmel[:, lo] * (1 - frac) + logmel[:, lo + 1] * frac
+
+
+def random_warp(logmel: Tensor, cfg: FeatureConfig, warp: float, generator: torch.Generator | None = None
+                ) -> Tensor:
+    """``warp_frequency`` by a factor drawn uniformly from ``1 +- warp``."""
+    u = float(torch.rand((), generator=generator))
+    return warp_frequency(logmel, 1.0 + warp * (2.0 * u - 1.0), cfg)
 
 
 def spec_augment(feats: Tensor, cfg: SpecAugmentConfig, generator: torch.Generator | None = None) -> Tensor:

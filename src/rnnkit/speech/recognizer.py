@@ -23,7 +23,14 @@ from torch import Tensor
 from rnnkit.speech import data as D
 from rnnkit.speech.alphabet import Alphabet, ctc_min_frames, normalize_text
 from rnnkit.speech.decode import DecoderConfig, Lexicon, ctc_log_likelihood, decode
-from rnnkit.speech.features import FeatureConfig, SpecAugmentConfig, normalize, random_volume, spec_augment
+from rnnkit.speech.features import (
+    FeatureConfig,
+    SpecAugmentConfig,
+    normalize,
+    random_volume,
+    random_warp,
+    spec_augment,
+)
 from rnnkit.speech.lm import build_lm
 from rnnkit.speech.model import AcousticModel, ModelConfig, ctc_loss
 from rnnkit.train import SampleBatches, TrainConfig, Trainer, load_model_folder, save_model_folder
@@ -83,7 +90,8 @@ class SpeechRecognizer:
             explicit features, normalisation defaults to "causal" so streaming equals whole-utterance decoding.
         model: acoustic model shape (subsampling, cell, layers, directions).
         decoder: greedy or beam search, optional n-gram LM and lexicon from the training transcripts.
-        augment: training augmentation (SpecAugment masks, volume perturbation for causal normalisation);
+        augment: training augmentation (SpecAugment masks, volume perturbation for causal normalisation,
+            optional frequency warping);
             None turns it off.
         train: the training loop's budget and optimiser (see :class:`rnnkit.train.TrainConfig`).
         batch_size: utterances per batch (batches group utterances of similar length).
@@ -188,15 +196,25 @@ class SpeechRecognizer:
         return dataclasses.replace(self.train, max_epochs=epochs)
 
     def _train_collate(self):
-        """``D.collate`` for training batches, with volume perturbation where the normalisation keeps the level."""
+        """``D.collate`` for training batches, with frequency warping where asked, and volume perturbation where
+        the normalisation keeps the level. Each draws from its own generator, so turning one on leaves the
+        other's draws as they were."""
         volume = self.augment.volume if self.augment is not None else None
-        if volume is None or self.features.normalize == "utterance":
+        if self.features.normalize == "utterance":
+            volume = None
+        warp = self.augment.warp if self.augment is not None else 0.0
+        if volume is None and not warp:
             return D.collate
-        gen = torch.Generator().manual_seed(self.train.seed + 1)
+        volume_gen = torch.Generator().manual_seed(self.train.seed + 1)
+        warp_gen = torch.Generator().manual_seed(self.train.seed + 2)
 
         def collate(utts: list[D.Utterance]):
-            feats = [normalize(random_volume(u.logmel, self.features, volume, gen), self.features, self.stats_)
-                     for u in utts]
+            feats = []
+            for u in utts:
+                logmel = random_warp(u.logmel, self.features, warp, warp_gen) if warp else u.logmel
+                if volume is not None:
+                    logmel = random_volume(logmel, self.features, volume, volume_gen)
+                feats.append(normalize(logmel, self.features, self.stats_))
             return D.collate(utts, feats)
 
         return collate
