@@ -61,12 +61,14 @@ def test_fit_streaming_with_lookahead(manifest, tmp_path):
 
     code = run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "live"), "--epochs",
                 "1", "--sample-rate", "8000", "--hidden", "16", "--layers", "1", "--streaming", "--lookahead", "2",
-                "--device", "cpu"])
+                "--warp", "0.1", "--device", "cpu"])
     assert code == 0
     rec = SpeechRecognizer.load(tmp_path / "live")
     assert rec.model_.config.lookahead == 2 and not rec.model_.config.bidirectional
     assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
                 "--lookahead", "2"]) == 2  # lookahead without --streaming: one error line
+    assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
+                "--warp", "0.7"]) == 2  # out of range: one error line
 
 
 def test_bad_manifest_is_one_error_line(tmp_path, capsys):

@@ -51,6 +51,8 @@ def fit(
     beam: int = typer.Option(1, "--beam", help="Beam size for decoding (1 = greedy)."),
     lm: str = typer.Option("none", "--lm", help="none, char or word: an n-gram from the training transcripts."),
     lexicon: bool = typer.Option(False, "--lexicon", help="Only emit words seen in the training transcripts."),
+    warp: float = typer.Option(0.0, "--warp", help="Frequency warping (VTLP) in training: factors from 1 +- WARP, "
+                               "e.g. 0.1; helps a model trained on few voices meet new ones."),
 ) -> None:
     """Train a recogniser on a manifest and write a model folder that loads on its own."""
     from rnnkit.speech.workflow import fit_manifest
@@ -58,7 +60,7 @@ def fit(
     rec = fit_manifest(data, out, epochs=epochs, max_time=max_time, seed=seed, device=resolve_device(device),
                        sample_rate=sample_rate, streaming=streaming, hidden=hidden, layers=layers, cell=cell,
                        batch_size=batch_size, beam=beam, lm=None if lm == "none" else lm, lexicon=lexicon,
-                       lookahead=lookahead)
+                       lookahead=lookahead, warp=warp)
     r = rec.fit_result_
     typer.echo(f"trained {r.epochs} epochs ({r.steps} steps, {r.seconds:.0f} s, stopped: {r.stopped}); "
                f"best {r.monitor} {r.best_metric:.4f}; model written to {out}")
