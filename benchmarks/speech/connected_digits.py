@@ -16,6 +16,7 @@ import random
 
 from common import (
     Timer,
+    add_burst,
     add_noise,
     augmentation_args,
     budget_train_config,
@@ -79,8 +80,14 @@ def main() -> None:
         return
     normalize = args.normalize or ("causal" if args.streaming else "utterance")
     rng = random.Random(args.seed)
-    trim = (lambda w, sr: random_trim(w, sr, rng) if rng.random() < args.trim else w) if args.trim else None
-    train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed, transform=trim)
+    burst_rng = random.Random(args.seed + 3)
+
+    def clip_transform(w, sr):  # per clip, before the clips are joined
+        w = random_trim(w, sr, rng) if args.trim and rng.random() < args.trim else w
+        return add_burst(w, sr, burst_rng) if args.bursts and burst_rng.random() < args.bursts else w
+
+    transform = clip_transform if args.trim or args.bursts else None
+    train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed, transform=transform)
     train = perturb_speeds(train, args.speeds, args.seed)
     if args.noise:
         noise_rng = random.Random(args.seed + 1)
@@ -110,7 +117,7 @@ def main() -> None:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
                "lookahead": args.lookahead, "normalize": normalize,
-               "n_train": len(train), "trim": args.trim, "noise": args.noise, "volume": args.volume, "warp": args.warp, "synthetic": args.synthetic, "n_test": len(test),
+               "n_train": len(train), "trim": args.trim, "noise": args.noise, "volume": args.volume, "warp": args.warp, "bursts": args.bursts, "synthetic": args.synthetic, "n_test": len(test),
                "test_audio_minutes": round(sum(len(w) / sr for w, _, sr in test) / 60, 2), **scores,
                "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,
