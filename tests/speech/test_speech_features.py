@@ -20,6 +20,7 @@ from rnnkit.speech.features import (
     random_volume,
     random_warp,
     spec_augment,
+    spec_augment_batch,
     warp_frequency,
 )
 
@@ -148,6 +149,27 @@ def test_spec_augment_masks_within_limits():
     zero_rows = (out == 0).all(1).sum()
     assert zero_cols <= 5 and zero_rows <= 8
     assert out.shape == f.shape and f.eq(1).all()  # input untouched
+
+
+def test_spec_augment_batch_masks_each_utterance_within_its_own_length():
+    feats = torch.ones(2, 100, 40)
+    feats[1, 20:] = 0.0  # the second utterance is 20 frames long, then padding
+    lengths = torch.tensor([100, 20])
+    cfg = SpecAugmentConfig(freq_masks=2, freq_width=6, time_masks=2, time_width=0.1, time_width_max=8)
+    gen = torch.Generator().manual_seed(0)
+    short_masked = torch.zeros(20)
+    for _ in range(300):
+        out = spec_augment_batch(feats, lengths, cfg, gen)
+        assert out[1, 20:].eq(0).all()  # padding stays zero
+        rows = out[1, :20].eq(0).all(1)  # fully masked frames of the short one: at most 2 masks x 2 frames
+        assert int(rows.sum()) <= 4
+        long_rows = out[0].eq(0).all(1)
+        assert int(long_rows.sum()) <= 16
+        short_masked += rows.float()
+    assert (short_masked > 0).sum() >= 15  # masks reach over the whole short utterance, not only its start
+    again = spec_augment_batch(feats, lengths, cfg, torch.Generator().manual_seed(0))
+    first = spec_augment_batch(feats, lengths, cfg, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(again, first)  # the generator alone decides the masks
 
 
 def test_bad_feature_settings_teach():

@@ -287,24 +287,48 @@ def random_warp(logmel: Tensor, cfg: FeatureConfig, warp: float, generator: torc
     return warp_frequency(logmel, 1.0 + warp * (2.0 * u - 1.0), cfg)
 
 
-def spec_augment(feats: Tensor, cfg: SpecAugmentConfig, generator: torch.Generator | None = None) -> Tensor:
-    """Zero random bands of mel bins and random spans of frames of one utterance (T, M) -> (T, M).
+def spec_augment_batch(feats: Tensor, lengths: Tensor, cfg: SpecAugmentConfig,
+                       generator: torch.Generator | None = None) -> Tensor:
+    """Zero random bands of mel bins and random spans of frames of each utterance in a padded batch.
 
-    Zero is the normalised mean, so a masked region reads as "average sound", not silence.
+    Each utterance gets its own masks, drawn within its own frames (a short utterance in a batch of long ones
+    is masked as much, relative to its length, as it would be alone); padding stays zero. Zero is the
+    normalised mean, so a masked region reads as "average sound", not silence. The mask positions come from
+    one draw of the CPU ``generator`` (reproducible on any device); the masks are built on the batch's device
+    with no Python loop over utterances, so a GPU step is not held up by the CPU.
+
+    Args:
+        feats: (B, T, M) normalised features, zero-padded.
+        lengths: (B,) real frame counts.
+
+    Returns:
+        (B, T, M) masked copy.
     """
-    T, M = feats.shape
-    out = feats.clone()
+    B, T, M = feats.shape
+    nf, nt = cfg.freq_masks, cfg.time_masks
+    lens = lengths.detach().to("cpu", torch.float64)  # (B,)
+    u = torch.rand(B, 2 * (nf + nt), generator=generator, dtype=torch.float64)
 
-    def draw(high: int) -> int:
-        return int(torch.randint(0, max(high, 0) + 1, (1,), generator=generator))
+    def draw(high: Tensor, col: int, n: int) -> Tensor:  # integers uniform in 0..high, (B, n)
+        return torch.floor(u[:, col:col + n] * (high.clamp_min(0) + 1)).long()
 
-    for _ in range(cfg.freq_masks):
-        w = draw(min(cfg.freq_width, M))
-        f0 = draw(M - w)
-        out[:, f0:f0 + w] = 0.0
-    limit = min(cfg.time_width_max, int(math.floor(cfg.time_width * T)))
-    for _ in range(cfg.time_masks):
-        w = draw(limit)
-        t0 = draw(T - w)
-        out[t0:t0 + w] = 0.0
-    return out
+    f_width = draw(torch.full((B, nf), float(min(cfg.freq_width, M)), dtype=torch.float64), 0, nf)
+    f_start = draw(M - f_width.double(), nf, nf)
+    limit = torch.floor(cfg.time_width * lens).clamp(max=cfg.time_width_max)  # (B,)
+    t_width = draw(limit[:, None].expand(B, nt), 2 * nf, nt)
+    t_start = draw(lens[:, None] - t_width.double(), 2 * nf + nt, nt)
+    dev = feats.device
+
+    def spans(start: Tensor, width: Tensor, size: int) -> Tensor:  # (B, n) spans -> (B, size) covered?
+        pos = torch.arange(size, device=dev)
+        start, end = start.to(dev).unsqueeze(-1), (start + width).to(dev).unsqueeze(-1)  # (B, n, 1)
+        return ((pos >= start) & (pos < end)).any(1)
+
+    masked = spans(f_start, f_width, M)[:, None, :] | spans(t_start, t_width, T)[:, :, None]  # (B, T, M)
+    real = torch.arange(T, device=dev)[None, :] < lengths.to(dev)[:, None]  # (B, T)
+    return feats * (~masked & real[:, :, None]).to(feats.dtype)
+
+
+def spec_augment(feats: Tensor, cfg: SpecAugmentConfig, generator: torch.Generator | None = None) -> Tensor:
+    """``spec_augment_batch`` for one utterance (T, M) -> (T, M)."""
+    return spec_augment_batch(feats[None], torch.tensor([feats.shape[0]]), cfg, generator)[0]

@@ -29,7 +29,7 @@ from rnnkit.speech.features import (
     normalize,
     random_volume,
     random_warp,
-    spec_augment,
+    spec_augment_batch,
 )
 from rnnkit.speech.lm import build_lm
 from rnnkit.speech.model import AcousticModel, ModelConfig, ctc_loss
@@ -173,10 +173,7 @@ class SpeechRecognizer:
         def loss_fn(model, batch):
             feats, lengths, labels = batch
             if model.training and self.augment is not None:
-                # SpecAugment draws from a CPU generator (reproducible on any device), so it runs on CPU.
-                aug = torch.stack([spec_augment(f, self.augment, gen) for f in feats.cpu()])  # (B, T, M)
-                real = (torch.arange(aug.shape[1]) < lengths.cpu()[:, None]).unsqueeze(-1)  # (B, T, 1)
-                feats = (aug * real.to(aug)).to(feats.device)
+                feats = spec_augment_batch(feats, lengths, self.augment, gen)  # (B, T, M), each within its length
             loss, skipped = ctc_loss(model, feats, lengths, labels)
             self.batch_skips_ += skipped
             return loss
