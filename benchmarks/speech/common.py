@@ -37,6 +37,8 @@ def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> 
                    help=f"share of the training {unit} played at a random volume, x1/8 to x2 (common.random_volume)")
     p.add_argument("--bursts", type=float, default=0.0,
                    help="share of the training clips given a burst of hiss where the word ends (common.add_burst)")
+    p.add_argument("--burst-gap", type=float, default=0.05,
+                   help="the longest silence (s) before a --bursts burst, as the closure of a released stop")
     p.add_argument("--warp", type=float, default=0.0,
                    help="frequency warping (VTLP) in training: factors drawn from 1 +- WARP, e.g. 0.1 "
                         "(SpecAugmentConfig.warp)")
@@ -189,13 +191,14 @@ def random_trim(wav, sample_rate: int, rng):
     return x[a:b]
 
 
-def add_burst(wav, sample_rate: int, rng):
+def add_burst(wav, sample_rate: int, rng, max_gap: float = 0.05):
     """The clip with a short burst of hiss where the word ends, as a strongly released final consonant or an
     out-breath makes it (seeded by ``rng``).
 
     The burst: 40-150 ms of noise above a random 1.5-3 kHz cut-off, with a sharp onset and a decaying tail,
-    10-25 dB below the loud part, starting from 30 ms before to 50 ms after the last loud 10 ms frame (the clip
-    is extended with silence where it runs past the end). Speakers differ in how hard they release a final stop:
+    10-25 dB below the loud part, starting from 30 ms before to ``max_gap`` seconds after the last loud 10 ms
+    frame (a gap is the closure of a released stop; the clip is extended with silence where it runs past the
+    end). Speakers differ in how hard they release a final stop:
     a model that has only heard weak releases learns that a loud hiss at a word's end means a fricative (the "ks"
     of six), and reads a strongly released "eight" as "six".
     """
@@ -207,7 +210,7 @@ def add_burst(wav, sample_rate: int, rng):
         return x
     energy = np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop) ** 2, axis=1))
     end = (np.flatnonzero(energy > 0.1 * energy.max())[-1] + 1) * hop
-    start = max(0, end + int(rng.uniform(-0.03, 0.05) * sample_rate))
+    start = max(0, end + int(rng.uniform(-0.03, max_gap) * sample_rate))
     n = int(rng.uniform(0.04, 0.15) * sample_rate)
     if start + n > len(x):
         x = np.concatenate([x, np.zeros(start + n - len(x), np.float32)])

@@ -84,7 +84,7 @@ def main() -> None:
 
     def clip_transform(w, sr):  # per clip, before the clips are joined
         w = random_trim(w, sr, rng) if args.trim and rng.random() < args.trim else w
-        return add_burst(w, sr, burst_rng) if args.bursts and burst_rng.random() < args.bursts else w
+        return add_burst(w, sr, burst_rng, args.burst_gap) if args.bursts and burst_rng.random() < args.bursts else w
 
     transform = clip_transform if args.trim or args.bursts else None
     train = connected_digits(load_fsdd(root, TRAIN_SPEAKERS), args.n_train, seed=args.seed, transform=transform)
@@ -117,7 +117,7 @@ def main() -> None:
         scores = rec.evaluate(test)
     results = {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "streaming": args.streaming,
                "lookahead": args.lookahead, "normalize": normalize,
-               "n_train": len(train), "trim": args.trim, "noise": args.noise, "volume": args.volume, "warp": args.warp, "bursts": args.bursts, "synthetic": args.synthetic, "n_test": len(test),
+               "n_train": len(train), "trim": args.trim, "noise": args.noise, "volume": args.volume, "warp": args.warp, "bursts": args.bursts, "burst_gap": args.burst_gap, "synthetic": args.synthetic, "n_test": len(test),
                "test_audio_minutes": round(sum(len(w) / sr for w, _, sr in test) / 60, 2), **scores,
                "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,

@@ -89,7 +89,7 @@ def main() -> None:
         for f in speeds:
             w = wav if f == 1.0 else speed_perturb(wav, f, sr)
             w = random_trim(w, sr, rng) if rng.random() < args.trim else w
-            w = add_burst(w, sr, burst_rng) if args.bursts and burst_rng.random() < args.bursts else w
+            w = add_burst(w, sr, burst_rng, args.burst_gap) if args.bursts and burst_rng.random() < args.bursts else w
             w = add_noise(w, sr, noise_rng) if noise_rng.random() < args.noise else w
             pairs.append((random_volume(w, volume_rng) if volume_rng.random() < args.volume else w, text, sr))
     if args.synthetic:
@@ -123,7 +123,7 @@ def main() -> None:
     greedy = rec.evaluate(test)
     finish(args, {"task": "fsdd isolated digits, train george+jackson+lucas+nicolas, test theo",
                   "train_clips": len(train), "train_utterances_with_speed_perturbation": len(pairs),
-                  "synthetic_clips": args.synthetic, "warp": args.warp, "bursts": args.bursts, "streaming": args.streaming,
+                  "synthetic_clips": args.synthetic, "warp": args.warp, "bursts": args.bursts, "burst_gap": args.burst_gap, "streaming": args.streaming,
                   "test_clips": len(test), "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
                   "accuracy_greedy_no_lexicon": greedy["sentence_accuracy"],
                   "accuracy_closed_set_ctc_score": closed, "accuracy_noise_padded": padded_acc, "wer": scores["wer"],
