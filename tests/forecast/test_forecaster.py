@@ -129,7 +129,8 @@ def test_misuse_messages(tmp_path, long_df):
     with _err("series 's0' has 60 points; fitting with input_size + horizon = 96 + 24 needs at least 120"):
         Forecaster().fit(long_df)
     f = Forecaster("gru", **TINY).fit(long_df)
-    with _err("series 's0' has 5 points; predicting with input_size = 12 needs at least 12"):
+    with _err("series 's0' has 5 points; predicting with input_size = 12 needs at least 12 (give each series at "
+              "least its last 12 points, the history the model was trained to read)"):
         f.predict(data=long_df.groupby("unique_id").head(5))
     with _err("no complete window has its forecast start at or after 58"):
         f.backtest(long_df, start=58)

@@ -91,6 +91,15 @@ def test_nan_and_inf_say_where_and_offer_fill(long_df):
     assert s.values[0][5] == pytest.approx((s.values[0][4] + s.values[0][6]) / 2)
 
 
+def test_a_series_with_no_value_at_all_is_named_even_with_fill(long_df):
+    df = long_df.copy()
+    df.loc[df["unique_id"] == "s1", "y"] = np.nan
+    for fill in (None, "ffill", "interpolate", "zero"):
+        with pytest.raises(ValueError, match=r"^target series 's1' has no finite value at all \(\d+ rows of NaN/inf\); "
+                                             r"drop it from the data$"):
+            load_frame(df, fill=fill)
+
+
 def test_duplicate_timestamps(long_df):
     df = pd.concat([long_df, long_df.iloc[[7]]])
     _raises("duplicate timestamps in series 's0': ds=2024-01-01T07:00:00 appears 2 times", df)

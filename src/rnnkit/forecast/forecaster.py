@@ -229,7 +229,9 @@ class Forecaster:
             raise ValueError(f"horizon {h} is longer than the trained horizon {self.horizon}; refit with "
                              f"horizon={h}, or use decoder='autoregressive' for open horizons")
         s = self.history_ if data is None else self._read(data, fill)
-        check_lengths(s, self.input_size, f"predicting with input_size = {self.input_size}")
+        check_lengths(s, self.input_size, f"predicting with input_size = {self.input_size}",
+                      fix=f"give each series at least its last {self.input_size} points, the history the model "
+                          f"was trained to read")
         self._check_target(s)
         fut = future_block(s, future_covariates, h, self.columns_["time_col"], self.columns_["id_col"])
         out = self._predict_set(s, fut, h)  # (S, h, K)

@@ -32,11 +32,12 @@ def season_for(freq: str | int) -> int:
     return SEASONS.get(base, 1) if n == 1 else 1
 
 
-def check_lengths(s: SeriesSet, need: int, what: str) -> None:
+def check_lengths(s: SeriesSet, need: int, what: str,
+                  fix: str = "lower input_size or horizon, or drop the short series") -> None:
+    """Raise ValueError naming the first series shorter than ``need`` points, with ``fix`` as the advice."""
     for uid, v in zip(s.ids, s.values):
         if len(v) < need:
-            raise ValueError(f"series {uid!r} has {len(v)} points; {what} needs at least {need} "
-                             f"(lower input_size or horizon, or drop the short series)")
+            raise ValueError(f"series {uid!r} has {len(v)} points; {what} needs at least {need} ({fix})")
 
 
 def check_positive_target(s: SeriesSet) -> None:
