@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from rnnkit.speech.alphabet import Alphabet, ctc_min_frames
+from rnnkit.speech.alphabet import Alphabet, ctc_min_frames, normalize_text
 from rnnkit.speech.decode import DecoderConfig, Lexicon, beam_search, greedy_decode
 from rnnkit.speech.lm import CharNGram, WordNGram
 
@@ -80,3 +80,20 @@ def test_lexicon_keeps_only_known_words():
 def test_decoder_config_teaches():
     with pytest.raises(ValueError, match="DecoderConfig.lm must be None, 'char' or 'word', got 'kenlm'"):
         DecoderConfig(lm="kenlm")
+
+
+@pytest.mark.parametrize("raw, spoken", [
+    ("  Well -- it\u2019s 5 o'clock, Bob!", "well it's 5 o'clock bob"),
+    ("Zero!", "zero"),
+    ("twenty-one / two", "twenty one two"),
+    ("\u65e5\u672c\u8a9e\u3001\u3067\u3059\u3002", "\u65e5\u672c\u8a9e\u3067\u3059"),  # Japanese punctuation goes too
+    ("na\u00efve  Caf\u00e9", "na\u00efve caf\u00e9"),
+])
+def test_transcripts_lose_what_is_not_heard(raw, spoken):
+    assert normalize_text(raw) == spoken
+
+
+def test_punctuation_never_enters_the_alphabet():
+    alphabet = Alphabet.from_transcripts(["Yes, no!", "No; yes?"])
+    assert alphabet.chars == [" ", "e", "n", "o", "s", "y"]
+    assert alphabet.encode("YES!") == alphabet.encode("yes")

@@ -11,14 +11,33 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 BLANK = 0
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
+
+
+def _spoken(c: str) -> str:
+    """A character as a transcript keeps it: punctuation and symbols are not heard, so they go (dashes and
+    slashes join words, so they become spaces); letters, digits, marks and apostrophes stay."""
+    if c == "'" or not unicodedata.category(c).startswith(("P", "S")):
+        return c
+    return " " if c in "-\u2010\u2011\u2012\u2013\u2014/" else ""
+
+
 def normalize_text(text: str) -> str:
-    """Lower case, whitespace collapsed to single spaces, ends stripped: how transcripts are compared."""
-    return re.sub(r"\s+", " ", str(text).lower()).strip()
+    """How transcripts are learned and compared: lower case, punctuation and symbols dropped (an apostrophe
+    stays, a dash or slash becomes a space), whitespace collapsed to single spaces, ends stripped.
+
+    Example:
+        >>> normalize_text("  Well -- it's 5 o\u2019clock, Bob!")
+        "well it's 5 o'clock bob"
+    """
+    text = "".join(_spoken(c) for c in str(text).lower().translate(_APOSTROPHES))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 class Alphabet:
