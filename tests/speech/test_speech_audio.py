@@ -73,7 +73,16 @@ def test_empty_wav_names_the_file(tmp_path):
 def test_zero_byte_file_names_the_file(tmp_path):
     p = tmp_path / "zero.wav"
     p.write_bytes(b"")
-    with pytest.raises(ValueError, match=r"zero\.wav is not a readable PCM wav file"):
+    with pytest.raises(ValueError, match=r"zero\.wav is empty \(0 bytes\): it holds no audio; record or export it "
+                                         r"again$"):
+        read_wav(p)
+
+
+def test_cut_header_says_so(tmp_path):
+    p = tmp_path / "head.wav"
+    _write_pcm(p, np.arange(1000), 2)
+    p.write_bytes(p.read_bytes()[:20])  # inside the header
+    with pytest.raises(ValueError, match=r"head\.wav is not a readable PCM wav file \(.+\); convert it"):
         read_wav(p)
 
 

@@ -42,12 +42,14 @@ def read_wav(path: str | os.PathLike) -> tuple[Tensor, int]:
     path = Path(path)
     if not path.is_file():
         raise OSError(f"audio file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes): it holds no audio; record or export it again")
     try:
         with wave.open(str(path), "rb") as w:
             channels, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
             raw = w.readframes(n)
     except (wave.Error, EOFError) as e:
-        raise ValueError(f"{path} is not a readable PCM wav file ({e}); convert it, e.g. "
+        raise ValueError(f"{path} is not a readable PCM wav file ({str(e) or 'truncated header'}); convert it, e.g. "
                          f"`ffmpeg -i {path.name} -acodec pcm_s16le out.wav`") from None
     if width not in _PCM:
         raise ValueError(f"{path} has {8 * width}-bit samples; rnnkit reads 8, 16, 24 or 32-bit PCM")
