@@ -73,6 +73,16 @@ def test_bad_input_is_one_error_line(csv, tmp_path, capsys):
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
 
 
+def test_semicolon_and_tab_separated_files_are_read(csv, tmp_path, capsys):
+    df = pd.read_csv(csv)
+    for sep, name in ((";", "semi.csv"), ("\t", "tabs.csv")):
+        df.to_csv(tmp_path / name, sep=sep, index=False)
+        code, out, err = run(["forecast", "fit", "--data", str(tmp_path / name), "--horizon", "4", "--input-size",
+                              "12", "--epochs", "1", "--out", str(tmp_path / name[:4])], capsys)
+        assert code == 0, err
+        assert "fitted segrnn on 2 series" in out
+
+
 def test_fit_without_the_linear_skip(csv, tmp_path, capsys):
     model = tmp_path / "m"
     code, _, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--input-size", "12",

@@ -49,6 +49,29 @@ def test_string_dates_are_parsed_and_unsorted_rows_sorted(long_df):
     assert s.is_datetime and s.times[0].is_monotonic_increasing
 
 
+def test_day_first_dates_are_read_and_unreadable_ones_say_how_to_write_them(long_df):
+    df = long_df.assign(ds=long_df.ds.dt.strftime("%d.%m.%Y %H:%M"))  # 01.01.2024 00:00 ... 03.01.2024 11:00
+    df = pd.concat([df, df.assign(ds=(long_df.ds + pd.Timedelta(days=12)).dt.strftime("%d.%m.%Y %H:%M"),
+                                  unique_id=df.unique_id + "x")])  # day 13 and later: day first for certain
+    s = load_frame(df)
+    first = dict(zip(s.ids, (t[0] for t in s.times)))
+    assert first["s0"] == pd.Timestamp("2024-01-01 00:00") and first["s0x"] == pd.Timestamp("2024-01-13 00:00")
+    bad = long_df.astype({"ds": object})
+    bad.loc[3, "ds"] = "yesterday"
+    with pytest.raises(ValueError) as e:
+        load_frame(bad)
+    msg = str(e.value)
+    assert msg.startswith("time column 'ds' must hold dates or integers; could not parse it (") and "\n" not in msg
+    assert msg.endswith("write dates as 2024-01-31 13:00 (ISO 8601), or give integer steps")
+
+
+def test_a_decimal_comma_is_named(long_df):
+    df = long_df.astype({"y": object})
+    df.loc[4, "y"] = "1,5"
+    _raises("target column 'y' must be numeric, got dtype object; found '1,5' at row 4 (a decimal comma or a "
+            "thousands separator? write plain numbers such as 1234.5)", df)
+
+
 def test_covariates_and_round_trip():
     df = make_long(covariates=True)
     s = load_frame(df, past_covariates=["load"], future_covariates=["hour"], static_covariates=["size"])

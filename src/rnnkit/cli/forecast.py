@@ -18,7 +18,12 @@ def _csv(path: Path):
 
     if not Path(path).is_file():
         raise ValueError(f"data file {path} not found")
-    return pd.read_csv(path)
+    df = pd.read_csv(path)
+    if df.shape[1] == 1:  # one column: a semicolon-, tab- or bar-separated file read as commas
+        for sep in (";", "\t", "|"):
+            if sep in str(df.columns[0]):
+                return pd.read_csv(path, sep=sep)
+    return df
 
 
 def _names(text: str | None) -> list[str]:

@@ -12,6 +12,7 @@ Formats accepted by ``Forecaster.fit`` / ``predict`` / ``backtest``:
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -68,6 +69,8 @@ def _check_numeric(df: pd.DataFrame, col: str, what: str) -> None:
     if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
         bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()]
         example = f"; found {bad.iloc[0]!r} at row {bad.index[0]}" if len(bad) else ""
+        if len(bad) and re.fullmatch(r"[-+]?[\d.,\s]*\d,\d+", str(bad.iloc[0]).strip()):
+            example += " (a decimal comma or a thousands separator? write plain numbers such as 1234.5)"
         raise ValueError(f"{what} column {col!r} must be numeric, got dtype {s.dtype}{example}")
 
 
@@ -81,7 +84,13 @@ def _parse_times(s: pd.Series, time_col: str) -> pd.Series:
     try:
         return pd.to_datetime(s)
     except (ValueError, TypeError) as e:
-        raise ValueError(f"time column {time_col!r} must hold dates or integers; could not parse it ({e})") from None
+        reason = str(e).splitlines()[0].split(". You might")[0]
+    try:  # 31.01.2024: day-first dates, usual outside the US; month-first ones have already failed
+        return pd.to_datetime(s, dayfirst=True)
+    except (ValueError, TypeError):
+        pass
+    raise ValueError(f"time column {time_col!r} must hold dates or integers; could not parse it ({reason}); write "
+                     f"dates as 2024-01-31 13:00 (ISO 8601), or give integer steps")
 
 
 def _from_numpy(arr: np.ndarray, time_col: str) -> pd.DataFrame:
