@@ -127,3 +127,23 @@ def test_load_audio_resamples_with_a_note(tmp_path):
 def test_array_needs_its_rate():
     with pytest.raises(ValueError, match=r"waveform: an array input needs its sample_rate=\.\.\."):
         load_audio(np.zeros(100), 8000)
+
+
+def test_integer_pcm_arrays_are_scaled_like_a_wav_reader_scales_them():
+    x = np.sin(np.arange(4000) / 7.0) * 0.5
+    as_float = load_audio(x, 8000, 8000)
+    for dtype, scale, offset in ((np.int16, 32768, 0), (np.int32, 2**31, 0), (np.uint8, 128, 128)):
+        pcm = np.round(x * (scale - 1) + offset).astype(dtype)
+        torch.testing.assert_close(load_audio(pcm, 8000, 8000), as_float, atol=max(3 / scale, 1e-6), rtol=0)
+    torch.testing.assert_close(load_audio(torch.as_tensor(x), 8000, 8000), as_float)
+
+
+def test_stereo_arrays_are_mixed_and_nan_is_named():
+    x = np.sin(np.arange(4000) / 7.0).astype(np.float32)
+    stereo = np.stack([x, 0.5 * x], 1)  # (T, 2), as soundfile returns it
+    torch.testing.assert_close(load_audio(stereo, 8000, 8000), torch.as_tensor(0.75 * x))
+    torch.testing.assert_close(load_audio(stereo.T, 8000, 8000), torch.as_tensor(0.75 * x))  # (2, T)
+    x[100] = np.nan
+    with pytest.raises(ValueError, match=r"^clip has 1 NaN/inf sample\(s\), the first at sample 100; clean the "
+                                         r"waveform first \(e\.g\. numpy\.nan_to_num\)$"):
+        load_audio(x, 8000, 8000, name="clip")

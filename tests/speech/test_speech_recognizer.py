@@ -97,6 +97,18 @@ def test_batched_equals_alone(fitted):
         torch.testing.assert_close(fitted.log_probs([f])[0], lp, atol=1e-5, rtol=1e-4)
 
 
+def test_a_stereo_array_is_one_recording_not_a_batch(fitted):
+    wav = tone_pairs(1, seed=3)[0][0]
+    x = np.asarray(wav, dtype=np.float32)
+    stereo = np.stack([x, x], 1)  # (T, 2)
+    assert fitted.transcribe(stereo, sample_rate=8000) == fitted.transcribe(x, sample_rate=8000)
+    pcm = np.round(stereo * 32767).astype(np.int16)
+    assert fitted.transcribe(pcm, sample_rate=8000) == fitted.transcribe(x, sample_rate=8000)
+    rows = np.stack([x, x])  # (2, T): also read as channels, one recording
+    assert isinstance(fitted.transcribe(rows, sample_rate=8000), str)
+    assert fitted.transcribe([x, x], sample_rate=8000) == [fitted.transcribe(x, sample_rate=8000)] * 2
+
+
 def test_stream_with_lookahead_equals_whole_utterance():
     rec = tiny(steps=20)
     rec.model_config = ModelConfig(hidden_size=32, num_layers=1, subsample=2, bidirectional=False, dropout=0.0,

@@ -133,12 +133,38 @@ def resample(x: Tensor, orig_rate: int, new_rate: int, lowpass_width: int = 6, r
     return y[0] if squeeze else y
 
 
+def _as_float(source) -> np.ndarray:
+    """An array waveform as float32 in [-1, 1]: integer PCM samples (int16 from scipy or soundfile, int32, uint8)
+    are scaled by their type's range, as a wav reader would, so a streaming model's level is right."""
+    if isinstance(source, Tensor):
+        source = source.detach().cpu().numpy()
+    x = np.asarray(source)
+    if np.issubdtype(x.dtype, np.unsignedinteger):
+        half = float(np.iinfo(x.dtype).max // 2 + 1)
+        return ((x.astype(np.float64) - half) / half).astype(np.float32)
+    if np.issubdtype(x.dtype, np.integer):
+        return (x.astype(np.float64) / float(-np.iinfo(x.dtype).min)).astype(np.float32)
+    return x.astype(np.float32)
+
+
+def as_mono(samples, name: str = "waveform") -> Tensor:
+    """Array / Tensor samples -> (T,) float32: integers scaled to [-1, 1], a 2-D (T, C) or (C, T) array mixed
+    to mono over its shorter axis (the channels)."""
+    wav = torch.as_tensor(_as_float(samples))
+    if wav.dim() == 2:
+        wav = wav.mean(1) if wav.shape[1] < wav.shape[0] else wav.mean(0)
+    if wav.dim() != 1:
+        raise ValueError(f"{name}: expected a 1-D waveform (T,), got shape {tuple(wav.shape)}")
+    return wav
+
+
 def load_audio(source, sample_rate: int, input_rate: int | None = None, name: str = "waveform",
                notes: list[str] | None = None) -> Tensor:
     """A wav path or a waveform (array / Tensor) -> (T,) float32 at ``sample_rate``, resampled with a note if needed.
 
     Args:
-        source: path to a wav file, or a 1-D waveform (2-D (T, C) or (C, T) arrays are mixed to mono).
+        source: path to a wav file, or a 1-D waveform (2-D (T, C) or (C, T) arrays are mixed to mono); float
+            samples are taken as they are, integer ones (int16 PCM, ...) scaled to [-1, 1].
         sample_rate: the rate the model expects.
         input_rate: the rate of an array ``source``; required for arrays (a wav file carries its own).
         name: how to name an array source in messages.
@@ -151,13 +177,13 @@ def load_audio(source, sample_rate: int, input_rate: int | None = None, name: st
         if input_rate is None:
             raise ValueError(f"{name}: an array input needs its sample_rate=..., e.g. "
                              f"transcribe(x, sample_rate={sample_rate})")
-        wav = torch.as_tensor(np.asarray(source, dtype=np.float32))
-        if wav.dim() == 2:  # (T, C) or (C, T): mix the channel axis (the short one) to mono
-            wav = wav.mean(1) if wav.shape[1] < wav.shape[0] else wav.mean(0)
-        if wav.dim() != 1:
-            raise ValueError(f"{name}: expected a 1-D waveform (T,), got shape {tuple(wav.shape)}")
+        wav = as_mono(source, name)
         if wav.numel() == 0:
             raise ValueError(f"{name} holds no audio samples (empty waveform)")
+        bad = torch.nonzero(~torch.isfinite(wav))
+        if len(bad):
+            raise ValueError(f"{name} has {len(bad)} NaN/inf sample(s), the first at sample {int(bad[0, 0])}; "
+                             f"clean the waveform first (e.g. numpy.nan_to_num)")
         rate = int(input_rate)
     if rate != sample_rate:
         wav = resample(wav, rate, sample_rate)

@@ -58,10 +58,19 @@ def error_rates(references: list[str], hypotheses: list[str]) -> dict[str, float
             "n_empty_refs": float(len(refs) - len(scored))}
 
 
+MAX_CHANNELS = 8  # a 2-D array with a side this short is one multi-channel recording, not a batch
+
+
 def transcribe_audio(transcribe_items, audio, sample_rate: int | None) -> str | list[str]:
-    """``transcribe_items([(audio, rate or None)]) -> texts`` applied to one wav path / 1-D waveform (-> its text)
-    or a list of them (-> their texts): the input handling a recognizer and an ensemble share."""
-    single = isinstance(audio, (str, os.PathLike)) or (hasattr(audio, "shape") and len(audio.shape) == 1)
+    """``transcribe_items([(audio, rate or None)]) -> texts`` applied to one wav path / waveform (-> its text)
+    or a list of them (-> their texts): the input handling a recognizer and an ensemble share.
+
+    A 2-D array is one multi-channel waveform, (T, C) or (C, T) with at most 8 channels (mixed to mono), as a
+    sound file reader returns it; other 2-D arrays are rows of equal-length waveforms.
+    """
+    shape = tuple(audio.shape) if hasattr(audio, "shape") else None
+    single = isinstance(audio, (str, os.PathLike)) or (shape is not None and (
+        len(shape) == 1 or (len(shape) == 2 and min(shape) <= MAX_CHANNELS)))
     texts = transcribe_items([(a, sample_rate) for a in ([audio] if single else list(audio))])
     return texts[0] if single else texts
 

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rnnkit.speech.audio import as_mono
 from rnnkit.speech.decode import greedy_decode
 from rnnkit.speech.features import CausalNormalizer, log_mel_uncentred
 
@@ -98,11 +99,12 @@ class Stream:
         return torch.cat(self.outputs)
 
     def accept(self, samples) -> str:
-        """Feed the next samples (1-D array / Tensor at the model's rate); returns the partial text (greedy)."""
+        """Feed the next samples (1-D or (T, C) array / Tensor at the model's rate; integer PCM is scaled to
+        [-1, 1]); returns the partial text (greedy)."""
         if self.finished:
             raise ValueError("this stream is finished; start a new one with recognizer.stream()")
         t0 = time.perf_counter()
-        x = torch.as_tensor(np.asarray(samples, dtype=np.float32)).reshape(-1)
+        x = as_mono(samples, "the chunk")  # (T,): int16 chunks scaled, stereo ones mixed
         self.samples += x.numel()
         self.buffer = torch.cat([self.buffer, x])
         self._advance(final=False)
