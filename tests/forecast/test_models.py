@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -113,3 +114,13 @@ def test_segrnn_decoder_broadcast_equals_one_step_over_repeated_states(cell):
     repeated = net.rnn.state_type(*[f.repeat_interleave(M, dim=1) for f in state])  # (2, B * M, d)
     ref, _ = net.rnn(q.reshape(B * M, 1, d), repeated)
     torch.testing.assert_close(net._decode(q, state), ref.view(B, M, d), rtol=1e-5, atol=1e-6)
+
+
+def test_the_point_forecast_is_the_median_even_where_raw_quantiles_cross():
+    spec = OutputSpec("quantile", (0.1, 0.9))  # columns 0.1, 0.5, 0.9
+    crossed = torch.tensor([[[0.3, -0.2, 0.1], [-1.0, 0.0, 1.0]]])  # (B=1, H=2, K=3); step 0 crosses
+    point = spec.point(crossed)
+    values = spec.quantile_values(crossed.numpy())
+    assert point.tolist() == [[pytest.approx(0.1), pytest.approx(0.0)]]
+    np.testing.assert_allclose(values[..., 1], point.numpy())  # yhat == yhat_q0.5
+    assert (values[..., 0] <= point.numpy()).all() and (point.numpy() <= values[..., 2]).all()

@@ -82,9 +82,14 @@ class OutputSpec:
         return -torch.distributions.StudentT(nu, mu, sigma).log_prob(y).mean()
 
     def point(self, out: Tensor) -> Tensor:
-        """Point forecast ``(B, H)``: the median column for quantiles, the mean / location otherwise."""
+        """Point forecast ``(B, H)``: the median for quantiles, the mean / location otherwise.
+
+        The median is read after sorting the quantile outputs, as ``quantile_values`` reports them, so ``yhat``
+        always equals ``yhat_q0.5`` and lies inside every interval, even where an undertrained model's raw
+        quantile outputs cross.
+        """
         if self.loss == "quantile":
-            return out[..., self.quantiles.index(0.5)]
+            return out.sort(dim=-1).values[..., self.quantiles.index(0.5)]
         return out[..., 0]
 
     def quantile_values(self, out: np.ndarray) -> np.ndarray:
