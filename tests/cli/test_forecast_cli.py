@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,25 @@ def test_bad_input_is_one_error_line(csv, tmp_path, capsys):
     code, out, err = run(["forecast", "predict", "--model", str(tmp_path / "none"), "--data", str(csv),
                           "--out", str(tmp_path / "f.csv")], capsys)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_backtest_on_a_series_that_repeats_exactly_says_mase_is_undefined(tmp_path, capsys):
+    t = np.arange(24 * 6)  # hourly: the season is a day
+    path = tmp_path / "periodic.csv"
+    pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": np.sin(2 * np.pi * t / 24)}
+                 ).to_csv(path, index=False)
+    code, _, err = run(["forecast", "fit", "--data", str(path), "--horizon", "4", "--input-size", "48",
+                        "--epochs", "1", "--out", str(tmp_path / "m")], capsys)
+    assert code == 0, err
+    js = tmp_path / "m.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no "Mean of empty slice" on the user's screen
+        code, out, err = run(["forecast", "backtest", "--model", str(tmp_path / "m"), "--data", str(path),
+                              "--start", "120", "--json", str(js)], capsys)
+    assert code == 0, err
+    m = json.loads(js.read_text())
+    assert m["mase"] is None and m["naive_mase"] is None and m["naive_mae"] < 1e-6 and np.isfinite(m["mae"])
+    assert "mase is undefined here: the in-sample seasonal naive error, its scale, is 0 for every series" in out
 
 
 def test_semicolon_and_tab_separated_files_are_read(csv, tmp_path, capsys):

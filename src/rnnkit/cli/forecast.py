@@ -146,6 +146,9 @@ def _table(metrics: dict) -> None:
         if k.startswith(("coverage", "quantile")):
             typer.echo(f"{k}: {v:.4f}")
     typer.echo(f"windows: {int(metrics['n_windows'])}")
+    if metrics["mase"] != metrics["mase"]:  # NaN: no window has a scale
+        typer.echo("mase is undefined here: the in-sample seasonal naive error, its scale, is 0 for every series "
+                   "(a series that repeats exactly); compare mae instead")
 
 
 def run_demo(out_dir: Path) -> dict[str, float]:

@@ -105,19 +105,21 @@ def run_backtest(f, s: SeriesSet, start, stride: int, refit: bool, raw_data=None
     naive, scale = _seasonal(fy, offsets, lens, sid, end, H, m)
     ds = np.stack([np.asarray(s.times[i][e:e + H]) for i, e in zip(sid, end)])
     w = pd.DataFrame({"unique_id": np.asarray(s.ids)[sid], "cutoff": [s.times[i][e - 1] for i, e in zip(sid, end)]})
+    # A scale at rounding level (a series that repeats exactly, up to float error) leaves MASE undefined, not huge.
+    scale = np.where(scale > 1e-6 * (np.abs(y).mean(1) + 1e-12), scale, np.nan)  # (N,)
     for name, pred in (("", yhat), ("naive_", naive)):
         err = pred - y
         w[name + "mae"] = np.abs(err).mean(1)
         w[name + "mse"] = (err ** 2).mean(1)
         den = np.abs(y) + np.abs(pred)
         w[name + "smape"] = np.where(den > 0, 200 * np.abs(err) / np.where(den > 0, den, 1), 0).mean(1)
-        w[name + "mase"] = np.abs(err).mean(1) / np.where(scale > 0, scale, np.nan)
+        w[name + "mase"] = np.abs(err).mean(1) / scale
     metrics = {"n_windows": float(len(w))}
     for c in ("mae", "mse", "smape", "mase"):
-        metrics[c] = float(np.nanmean(w[c]))
+        metrics[c] = _finite_mean(w[c])
     metrics["rmse"] = float(np.sqrt(metrics["mse"]))
     for c in ("mae", "mse", "smape", "mase"):
-        metrics["naive_" + c] = float(np.nanmean(w["naive_" + c]))
+        metrics["naive_" + c] = _finite_mean(w["naive_" + c])
     qs = f.spec_.quantiles
     if len(qs) >= 2:
         metrics["quantile_loss"] = M.quantile_loss(y, qv, qs)
@@ -125,6 +127,14 @@ def run_backtest(f, s: SeriesSet, start, stride: int, refit: bool, raw_data=None
         metrics[f"coverage_{lo:g}_{hi:g}"] = M.coverage(y, qv[..., 0], qv[..., -1])
     parts = {"y": y, "yhat": yhat, "qv": qv, "quantiles": qs, "asked": f.quantiles, "naive": naive, "ds": ds}
     return BacktestResult(windows=w, metrics=metrics, _parts=parts)
+
+
+def _finite_mean(values) -> float:
+    """Mean over the windows where the metric is defined; NaN (JSON null) where it is defined for none, as MASE is
+    for a series whose in-sample seasonal naive error is 0."""
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
 
 
 def _refit_outputs(f, s: SeriesSet, sid: np.ndarray, end: np.ndarray) -> np.ndarray:
