@@ -106,3 +106,10 @@ def test_repeated_model_transcribes_with_an_ensemble(manifest, tmp_path, capsys)
     out = tmp_path / "scores.json"
     assert run(["speech", "eval", *models, "--data", str(manifest / "train.csv"), "--json", str(out)]) == 0
     assert json.loads(out.read_text())["n"] == 12
+
+
+def test_a_manifest_saved_by_a_spreadsheet_is_read(tmp_path):
+    """Excel's "CSV UTF-8" starts with a byte-order mark and ends lines with CRLF."""
+    (tmp_path / "m.csv").write_bytes("\ufeffpath,text\r\nclips/a b.wav,Zero!\r\n".encode("utf-8"))
+    rows = read_manifest(tmp_path / "m.csv")
+    assert [(str(p), t) for p, t in rows] == [(str(tmp_path / "clips" / "a b.wav"), "Zero!")]

@@ -28,7 +28,7 @@ def read_manifest(path: str | os.PathLike) -> list[tuple[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise OSError(f"manifest {path} does not exist")
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark (Excel) is not part of the header
         reader = csv.DictReader(f)
         fields = [h.strip() for h in (reader.fieldnames or [])]
         if "path" not in fields or "text" not in fields:
