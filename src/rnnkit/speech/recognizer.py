@@ -366,7 +366,7 @@ class SpeechRecognizer:
                   DecoderConfig.from_dict(config["decoder"]), batch_size=config.get("batch_size", 32))
         rec.alphabet_ = Alphabet(config["alphabet"])
         rec.stats_ = (torch.tensor(config["stats"]["mean"]), torch.tensor(config["stats"]["std"]))
-        rec.transcripts_ = Path(path, "transcripts.txt").read_text().splitlines()
+        rec.transcripts_ = Path(path, "transcripts.txt").read_text(encoding="utf-8").splitlines()
         rec._build_decoding()
         rec.model_ = AcousticModel(rec.model_config)
         rec.model_.load_state_dict(state)

@@ -39,7 +39,7 @@ def load_text_model(path: str | Path, task: str, what: str
     sentencepiece = False
     if (path / "config.json").is_file():
         try:
-            sentencepiece = json.loads((path / "config.json").read_text())["tokenizer"]["kind"] == "sentencepiece"
+            sentencepiece = json.loads((path / "config.json").read_text(encoding="utf-8"))["tokenizer"]["kind"] == "sentencepiece"
         except (ValueError, KeyError, TypeError):
             sentencepiece = False
     required = ("vocab.json",) + (("tokenizer.model",) if sentencepiece else ())
