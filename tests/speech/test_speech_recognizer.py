@@ -131,6 +131,16 @@ def test_stream_final_text_equals_whole_utterance(fitted):
         assert stats["chunks"] == len(partials) + 1 and stats["rtf"] > 0 and stats["latency_ms_median"] > 0
 
 
+def test_stream_takes_int16_stereo_chunks_as_a_sound_card_delivers_them(fitted):
+    x = np.asarray(tone_pairs(1, seed=3)[0][0], dtype=np.float32)
+    pcm = np.round(np.stack([x, x], 1) * 32767).astype(np.int16)  # (T, 2) int16
+    s = fitted.stream(sample_rate=8000)
+    for i in range(0, len(pcm), 700):
+        s.accept(pcm[i:i + 700])
+    assert s.finish() == fitted.transcribe(x, sample_rate=8000)
+    torch.testing.assert_close(s.log_probs(), fitted.log_probs([fitted.featurize(x, 8000)])[0], atol=2e-3, rtol=1e-3)
+
+
 def test_beam_search_with_lm_and_lexicon_only_emits_known_words(fitted):
     fitted.decoder = DecoderConfig(beam_size=8, lm="word", lm_order=2, lexicon=True)
     fitted._build_decoding()
