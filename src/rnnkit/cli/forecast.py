@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -146,7 +147,7 @@ def _table(metrics: dict) -> None:
         if k.startswith(("coverage", "quantile")):
             typer.echo(f"{k}: {v:.4f}")
     typer.echo(f"windows: {int(metrics['n_windows'])}")
-    if metrics["mase"] != metrics["mase"]:  # NaN: no window has a scale
+    if math.isnan(metrics["mase"]):  # no window has a scale
         typer.echo("mase is undefined here: the in-sample seasonal naive error, its scale, is 0 for every series "
                    "(a series that repeats exactly); compare mae instead")
 

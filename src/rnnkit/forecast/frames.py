@@ -280,18 +280,16 @@ def _split(df, target, time_col, id_col, covs, fill, freq, has_id) -> SeriesSet:
         block = g[value_cols].to_numpy(dtype="float64")
         bad = ~np.isfinite(block)
         if bad.any():
-            empty = np.flatnonzero(bad.all(0))
-            if len(empty):  # no value to fill from: neither fill nor training can use it
-                c = int(empty[0])
-                what = "target" if c == 0 else f"covariate {value_cols[c]!r} of"
+            empty = np.flatnonzero(bad.all(0))  # columns with no value to fill from
+            r, c = (0, int(empty[0])) if len(empty) else np.argwhere(bad)[0]
+            what = "target" if c == 0 else f"covariate {value_cols[c]!r} of"
+            if len(empty):  # neither fill nor training can use it
                 raise ValueError(f"{what} series {uid!r} has no finite value at all ({len(block)} rows of NaN/inf); "
                                  f"drop it from the data")
             if fill is None:
-                r, c = np.argwhere(bad)[0]
-                what = "target" if c == 0 else f"covariate {value_cols[c]!r} of"
                 raise ValueError(
                     f"{what} series {uid!r} has {int(bad[:, c].sum())} NaN/inf value(s), the first at "
-                    f"ds={_fmt(g[time_col].iloc[r])}; clean them or pass fill='ffill', 'interpolate' or 'zero' "
+                    f"{time_col}={_fmt(g[time_col].iloc[r])}; clean them or pass fill='ffill', 'interpolate' or 'zero' "
                     f"(CLI: --fill)")
             g = _fill(g, value_cols, fill)
             block = g[value_cols].to_numpy(dtype="float64")
