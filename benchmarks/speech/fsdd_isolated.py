@@ -49,6 +49,9 @@ def main() -> None:
     augmentation_args(p, unit="copies", synthetic="digit clips")
     p.add_argument("--models", default=None, metavar="A,B,...",
                    help="train nothing: score these saved model folders (several: their ensemble) on theo")
+    p.add_argument("--tta", default=None, metavar="F,F,...",
+                   help="with --models: also score each clip played at these speeds (e.g. 0.9,1.0,1.1) and sum "
+                        "the closed-set scores (test-time augmentation)")
     p.add_argument("--pad", type=float, default=0.0, metavar="SECONDS",
                    help="silence added before and after every test clip (0.1 matches connected_digits.py's "
                         "utterances)")
@@ -74,7 +77,11 @@ def main() -> None:
         scorer = load_saved(args.models)
         scores, members = score_saved(scorer, test)
         closed = closed_set_accuracy(scorer, test)
-        finish(args, {"task": "fsdd isolated digits, test theo", "models": args.models, "test_clips": len(test),
+        tta = {}
+        if args.tta:
+            tta = {"tta_speeds": args.tta, "accuracy_closed_set_tta": closed_set_accuracy(
+                scorer, test, [float(f) for f in args.tta.split(",")])}
+        finish(args, {**tta, "task": "fsdd isolated digits, test theo", "models": args.models, "test_clips": len(test),
                       "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
                       "accuracy_closed_set_ctc_score": closed,
                       "wer": scores["wer"], "cer": scores["cer"],
@@ -146,12 +153,20 @@ def padded_clips(clips: list, seconds: float) -> list[tuple]:
     return out
 
 
-def closed_set_accuracy(scorer, test: list[tuple]) -> float:
+def closed_set_accuracy(scorer, test: list[tuple], speeds: list[float] | None = None) -> float:
     """Share of ``test`` clips (waveform, text, rate) whose digit word has the highest CTC likelihood under
-    ``scorer``, a recognizer or an ensemble (the mean log-likelihood over its members)."""
-    from rnnkit.datasets.audio import DIGITS
+    ``scorer``, a recognizer or an ensemble (the mean log-likelihood over its members); with ``speeds``, the
+    log-likelihoods of the clip played at each speed are summed (test-time augmentation)."""
+    import torch
 
-    return sum(DIGITS[int(scorer.score(w, DIGITS, sr).argmax())] == t for w, t, sr in test) / len(test)
+    from rnnkit.datasets.audio import DIGITS
+    from rnnkit.speech.audio import speed_perturb
+
+    def score(w, sr):
+        clips = [w if f == 1.0 else speed_perturb(torch.as_tensor(w), f, sr) for f in (speeds or [1.0])]
+        return sum(scorer.score(c, DIGITS, sr) for c in clips)
+
+    return sum(DIGITS[int(score(w, sr).argmax())] == t for w, t, sr in test) / len(test)
 
 
 if __name__ == "__main__":
