@@ -27,8 +27,8 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
 
 
 def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> None:
-    """The digit benchmarks' shared flags: --trim, --bursts, --noise, --volume, --warp, --synthetic (``unit``: what a share counts,
-    e.g. "clips"; ``synthetic``: what one synthetic item is) and --save."""
+    """The digit benchmarks' shared flags: --trim, --bursts, --noise, --volume, --warp, --synthetic (``unit``: what
+    a share counts, e.g. "clips"; ``synthetic``: what one synthetic item is) and --save."""
     p.add_argument("--trim", type=float, default=0.0,
                    help="share of the training clips cut tightly to their loud part (common.random_trim)")
     p.add_argument("--noise", type=float, default=0.0,
@@ -171,6 +171,13 @@ def synthetic_voices(texts: list[str], sample_rate: int, seed: int) -> list:
     return out
 
 
+def _frame_rms(x, hop: int):
+    """RMS of each whole frame of ``hop`` samples of the clip ``x`` (N,): (N // hop,)."""
+    import numpy as np
+
+    return np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+
+
 def random_trim(wav, sample_rate: int, rng):
     """The clip cut to its loud part, as a tight automatic segmenter would: 10 ms frames louder than a random
     3-10% of the loudest frame, plus a random 0-30 ms margin each side (onsets and codas may lose weak sounds).
@@ -184,7 +191,7 @@ def random_trim(wav, sample_rate: int, rng):
     hop = sample_rate // 100
     if len(x) < 3 * hop:
         return x
-    energy = np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+    energy = _frame_rms(x, hop)
     loud = np.flatnonzero(energy > rng.uniform(0.03, 0.1) * energy.max())
     a = max(0, loud[0] * hop - int(rng.uniform(0.0, 0.03) * sample_rate))
     b = min(len(x), (loud[-1] + 1) * hop + int(rng.uniform(0.0, 0.03) * sample_rate))
@@ -208,7 +215,7 @@ def add_burst(wav, sample_rate: int, rng, max_gap: float = 0.05):
     hop = sample_rate // 100
     if len(x) < 3 * hop:
         return x
-    energy = np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+    energy = _frame_rms(x, hop)
     end = (np.flatnonzero(energy > 0.1 * energy.max())[-1] + 1) * hop
     start = max(0, end + int(rng.uniform(-0.03, max_gap) * sample_rate))
     n = int(rng.uniform(0.04, 0.15) * sample_rate)
