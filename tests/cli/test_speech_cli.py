@@ -113,3 +113,10 @@ def test_a_manifest_saved_by_a_spreadsheet_is_read(tmp_path):
     (tmp_path / "m.csv").write_bytes("\ufeffpath,text\r\nclips/a b.wav,Zero!\r\n".encode("utf-8"))
     rows = read_manifest(tmp_path / "m.csv")
     assert [(str(p), t) for p, t in rows] == [(str(tmp_path / "clips" / "a b.wav"), "Zero!")]
+
+
+def test_a_manifest_that_is_not_utf8_names_the_file_and_byte(tmp_path, capsys):
+    (tmp_path / "m.csv").write_bytes(b"path,text\na.wav,caf\xe9\n")
+    assert run(["speech", "fit", "--data", str(tmp_path / "m.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'm.csv'} is not valid UTF-8: byte 0xe9 at byte offset 19; "
+                                       "convert it first, e.g. iconv -f LATIN1 -t UTF-8\n")

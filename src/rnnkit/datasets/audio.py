@@ -10,11 +10,14 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import os
 import random
 from pathlib import Path
 
 import numpy as np
+
+from rnnkit.datasets.parallel import read_lines
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 FSDD_SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo"]
@@ -28,19 +31,19 @@ def read_manifest(path: str | os.PathLike) -> list[tuple[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise OSError(f"manifest {path} does not exist")
-    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark (Excel) is not part of the header
-        reader = csv.DictReader(f)
-        fields = [h.strip() for h in (reader.fieldnames or [])]
-        if "path" not in fields or "text" not in fields:
-            raise ValueError(f"manifest {path} must be a CSV with the header 'path,text', got {fields}")
-        rows = []
-        for i, row in enumerate(reader, start=2):
-            row = {(k or "").strip(): v for k, v in row.items()}
-            p = (row.get("path") or "").strip()
-            if not p:
-                raise ValueError(f"manifest {path} line {i} has an empty path")
-            full = Path(p) if Path(p).is_absolute() else path.parent / p
-            rows.append((str(full), (row.get("text") or "").strip()))
+    # read_lines: UTF-8 with an error naming the file and byte; a byte-order mark (Excel) and CRLF dropped
+    reader = csv.DictReader(io.StringIO("\n".join(read_lines(path))))
+    fields = [h.strip() for h in (reader.fieldnames or [])]
+    if "path" not in fields or "text" not in fields:
+        raise ValueError(f"manifest {path} must be a CSV with the header 'path,text', got {fields}")
+    rows = []
+    for i, row in enumerate(reader, start=2):
+        row = {(k or "").strip(): v for k, v in row.items()}
+        p = (row.get("path") or "").strip()
+        if not p:
+            raise ValueError(f"manifest {path} line {i} has an empty path")
+        full = Path(p) if Path(p).is_absolute() else path.parent / p
+        rows.append((str(full), (row.get("text") or "").strip()))
     if not rows:
         raise ValueError(f"manifest {path} lists no files")
     return rows
