@@ -139,6 +139,9 @@ def test_stream_takes_int16_stereo_chunks_as_a_sound_card_delivers_them(fitted):
         s.accept(pcm[i:i + 700])
     assert s.finish() == fitted.transcribe(x, sample_rate=8000)
     torch.testing.assert_close(s.log_probs(), fitted.log_probs([fitted.featurize(x, 8000)])[0], atol=2e-3, rtol=1e-3)
+    bad = fitted.stream(sample_rate=8000)
+    with pytest.raises(ValueError, match=r"^the chunk has 1 NaN/inf sample\(s\), the first at sample 3; "):
+        bad.accept(np.array([0.0, 0.1, 0.2, np.nan], dtype=np.float32))
 
 
 def test_beam_search_with_lm_and_lexicon_only_emits_known_words(fitted):

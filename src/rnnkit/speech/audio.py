@@ -149,12 +149,16 @@ def _as_float(source) -> np.ndarray:
 
 def as_mono(samples, name: str = "waveform") -> Tensor:
     """Array / Tensor samples -> (T,) float32: integers scaled to [-1, 1], a 2-D (T, C) or (C, T) array mixed
-    to mono over its shorter axis (the channels)."""
+    to mono over its shorter axis (the channels); NaN / inf samples are an error naming ``name``."""
     wav = torch.as_tensor(_as_float(samples))
     if wav.dim() == 2:
         wav = wav.mean(1) if wav.shape[1] < wav.shape[0] else wav.mean(0)
     if wav.dim() != 1:
         raise ValueError(f"{name}: expected a 1-D waveform (T,), got shape {tuple(wav.shape)}")
+    bad = torch.nonzero(~torch.isfinite(wav))
+    if len(bad):
+        raise ValueError(f"{name} has {len(bad)} NaN/inf sample(s), the first at sample {int(bad[0, 0])}; "
+                         f"clean the waveform first (e.g. numpy.nan_to_num)")
     return wav
 
 
@@ -180,10 +184,6 @@ def load_audio(source, sample_rate: int, input_rate: int | None = None, name: st
         wav = as_mono(source, name)
         if wav.numel() == 0:
             raise ValueError(f"{name} holds no audio samples (empty waveform)")
-        bad = torch.nonzero(~torch.isfinite(wav))
-        if len(bad):
-            raise ValueError(f"{name} has {len(bad)} NaN/inf sample(s), the first at sample {int(bad[0, 0])}; "
-                             f"clean the waveform first (e.g. numpy.nan_to_num)")
         rate = int(input_rate)
     if rate != sample_rate:
         wav = resample(wav, rate, sample_rate)
