@@ -42,7 +42,7 @@ def fit_one(sp: dict, horizon: int, seed: int, args) -> tuple[Forecaster, float]
                    norm=args.norm, dropout=args.dropout, epochs=args.epochs, max_time=args.max_time,
                    lr=args.lr, batch_size=args.batch_size, seed=seed, num_threads=args.threads, device="cpu",
                    early_stopping_patience=args.patience, segment_length=args.segment_length, loss=args.loss,
-                   linear_skip=not args.no_skip, cell=args.cell)
+                   linear_skip=not args.no_skip, cell=args.cell, ema_decay=args.ema)
     f.fit(wide(sp["train"]), val_data=wide(sp["val"]))
     return f, time.perf_counter() - t0
 
@@ -69,7 +69,8 @@ def run(dataset: str, horizon: int, args) -> dict:
     out = {"dataset": dataset, "horizon": horizon, "model": args.model, "mse": round(mse, 4), "mae": round(mae, 4),
            "repeat_last_mse": round(res.metrics["naive_mse"], 4),
            "segrnn_published_mse": PUBLISHED_MSE.get(dataset, {}).get(horizon),
-           "windows": int(res.metrics["n_windows"]), "val_mse": round(val_mse, 4), "loss": args.loss, "cell": args.cell}
+           "windows": int(res.metrics["n_windows"]), "val_mse": round(val_mse, 4), "loss": args.loss, "cell": args.cell,
+           "ema": args.ema}
     if len(seeds) == 1:
         out.update({k: v for k, v in members[0].items() if k not in out and k != "seed"})
     else:
@@ -116,6 +117,7 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--loss", default="mae", help="training loss: mae (default) or mse (the metric the table reports)")
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--ema", type=float, default=None, help="weight averaging with this decay, e.g. 0.999")
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--seeds", default="0",
                    help="comma-separated seeds; with several, the mean of their forecasts is scored as an ensemble")

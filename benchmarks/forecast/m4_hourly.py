@@ -47,6 +47,7 @@ def main() -> None:
                    help="last rows of each series held out for early stopping (default: the Forecaster's)")
     p.add_argument("--transform", default="log", help="log (model log values: errors relative to the level) or none")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ema", type=float, default=None, help="weight averaging with this decay, e.g. 0.999")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None, help="append the result as one JSON line")
     p.add_argument("--save-forecasts", default=None, help="write the model's forecasts here (.npz, one array a series)")
@@ -64,7 +65,7 @@ def main() -> None:
     t0 = time.perf_counter()
     f = Forecaster(args.model, input_size=args.input_size, horizon=H, season_length=SEASON, loss=args.loss,
                    hidden_size=args.hidden_size, epochs=args.epochs, max_time=args.max_time, seed=args.seed,
-                   val_size=args.val_size, transform=args.transform,
+                   val_size=args.val_size, transform=args.transform, ema_decay=args.ema,
                    num_threads=args.threads, device="cpu")
     f.fit(m4_long(train))
     fit_s = time.perf_counter() - t0
@@ -76,7 +77,7 @@ def main() -> None:
                  "seasonal_naive": {k: B.seasonal_naive(v, H, SEASON) for k, v in train.items()},
                  "naive": {k: B.naive(v, H) for k, v in train.items()}}
     out = {"benchmark": "M4 Hourly", "model": args.model, "input_size": args.input_size, **score(train, test, model_fc),
-           "transform": args.transform, "val_size": args.val_size, "epochs": f.fit_result_.epochs,
+           "transform": args.transform, "val_size": args.val_size, "ema": args.ema, "epochs": f.fit_result_.epochs,
            "stopped": f.fit_result_.stopped, "fit_seconds": round(fit_s, 1)}
     for name, b in baselines.items():
         out.update({f"{name}_{k}": v for k, v in score(train, test, b).items()})

@@ -22,6 +22,8 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
     p.add_argument("--schedule", default="plateau",
                    help="plateau (halve the rate when the validation loss stalls) or cosine (follows the clock "
                         "under --max-time, so a time-cut run still ends annealed)")
+    p.add_argument("--ema", type=float, default=None,
+                   help="average the weights with this decay, e.g. 0.999 (TrainConfig.ema_decay)")
     p.add_argument("--out", default=None, help="write the results as JSON here")
     return p
 
@@ -117,7 +119,8 @@ def budget_train_config(args, max_epochs: int):
 
     return TrainConfig(max_epochs=max_epochs, max_time=args.max_time, lr=3e-3, warmup_steps=100, clip_grad_norm=5.0,
                        weight_decay=1e-4, schedule=args.schedule, eval_every=60, plateau_patience=1,
-                       plateau_factor=0.5, min_lr_ratio=0.02, seed=args.seed, device=args.device, progress=False)
+                       plateau_factor=0.5, min_lr_ratio=0.02, ema_decay=args.ema, seed=args.seed,
+                       device=args.device, progress=False)
 
 
 def perturb_speeds(utts: list, speeds: str, seed: int) -> list:

@@ -181,6 +181,20 @@ def test_linear_skip_can_be_turned_off_and_survives_save_load(tmp_path):
     pd.testing.assert_frame_equal(off.predict(), g.predict())
 
 
+def test_weight_averaging_changes_the_model_and_survives_save_load(tmp_path):
+    y = np.sin(np.arange(60) * np.pi / 3)
+    plain = Forecaster("segrnn", **TINY).fit(y)
+    averaged = Forecaster("segrnn", ema_decay=0.9, **TINY).fit(y)
+    a, b = plain.model_.state_dict(), averaged.model_.state_dict()
+    assert any(not np.allclose(a[k].numpy(), b[k].numpy()) for k in a)  # same seed: only the averaging differs
+    averaged.save(tmp_path / "m")
+    g = Forecaster.load(tmp_path / "m")
+    assert g.get_params()["ema_decay"] == 0.9
+    pd.testing.assert_frame_equal(averaged.predict(), g.predict())
+    with _err("ema_decay must be in (0, 1), e.g. 0.999"):
+        Forecaster("segrnn", ema_decay=1.0, **TINY)
+
+
 def test_fill_given_to_fit_holds_for_predict_and_backtest_after_save_load(tmp_path):
     df = make_long(1, n=120).drop(index=[50, 90])  # two missing hours
     f = Forecaster("segrnn", **TINY).fit(df, fill="interpolate")

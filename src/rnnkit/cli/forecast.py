@@ -53,6 +53,8 @@ def fit(
     past_covariates: str = typer.Option(None, "--past-covariates", help="Comma-separated column names."),
     future_covariates: str = typer.Option(None, "--future-covariates", help="Comma-separated column names."),
     static_covariates: str = typer.Option(None, "--static-covariates", help="Comma-separated column names."),
+    ema: float = typer.Option(None, "--ema", help="Average the weights with this decay, e.g. 0.999 (steadier "
+                                                   "models from seed to seed)."),
     fill: str = FillOpt,
     epochs: int = EpochsOpt,
     max_time: float = MaxTimeOpt,
@@ -69,7 +71,7 @@ def fit(
         raise ValueError(f"--quantiles must be numbers like 0.1,0.9, got {quantiles!r}") from None
     f = Forecaster(model, input_size=input_size, horizon=horizon, quantiles=qs or None, loss=loss, decoder=decoder,
                    norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device),
-                   epochs=epochs or 30, max_time=max_time)
+                   epochs=epochs or 30, max_time=max_time, ema_decay=ema)
     f.fit(_csv(data), target=target, time_col=time_col, id_col=id_col, past_covariates=_names(past_covariates),
           future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)
     f.save(out)

@@ -61,6 +61,8 @@ class Forecaster:
         series_embedding: learn one embedding per training series (None: on for 2..1000 series).
         season_length: m for seasonal naive and MASE (None: from the frequency).
         epochs / max_time: training budget (epochs; minutes). lr, weight_decay, batch_size: optimiser settings.
+        ema_decay: keep a moving average of the weights (e.g. 0.999) and use it for early stopping and
+            forecasting (see :mod:`rnnkit.train.averaging`); None: off.
         early_stopping_patience: epochs without validation improvement before stopping (None: never).
         val_size: history rows per series held out for early stopping (None: max(horizon, 10%); 0: none).
         seed, device, num_threads, progress: run settings.
@@ -73,6 +75,7 @@ class Forecaster:
                  norm: str = "revin", transform: str = "none", loss: str | None = None, quantiles=None,
                  series_embedding: bool | None = None, season_length: int | None = None, epochs: int = 30,
                  max_time: float | None = None, lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 256,
+                 ema_decay: float | None = None,
                  early_stopping_patience: int | None = 5, val_size: int | None = None, seed: int = 0,
                  device: str = "auto", num_threads: int | None = None, progress: bool = False):
         if model not in MODELS:
@@ -95,6 +98,10 @@ class Forecaster:
                              "loss='quantile' with quantiles=... for intervals on log values, or transform='none'")
         self.series_embedding, self.season_length = series_embedding, season_length
         self.epochs, self.max_time, self.lr, self.weight_decay = epochs, max_time, lr, weight_decay
+        if ema_decay is not None and not (isinstance(ema_decay, (int, float)) and 0 < ema_decay < 1):
+            raise ValueError(f"ema_decay must be in (0, 1), e.g. 0.999, or None (no weight averaging), "
+                             f"got {ema_decay!r}")
+        self.ema_decay = ema_decay
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.early_stopping_patience, self.val_size, self.seed = early_stopping_patience, val_size, seed
         self.device, self.num_threads, self.progress = device, num_threads, progress
@@ -109,8 +116,8 @@ class Forecaster:
         """Constructor arguments (JSON-safe), as stored in a saved model folder."""
         keys = ("model", "input_size", "horizon", "hidden_size", "num_layers", "dropout", "segment_length", "cell",
                 "linear_skip", "decoder", "norm", "transform", "loss", "quantiles", "series_embedding",
-                "season_length", "epochs", "max_time", "lr", "weight_decay", "batch_size", "early_stopping_patience",
-                "val_size", "seed", "device", "num_threads", "progress")
+                "season_length", "epochs", "max_time", "lr", "weight_decay", "ema_decay", "batch_size",
+                "early_stopping_patience", "val_size", "seed", "device", "num_threads", "progress")
         p = {k: getattr(self, k) for k in keys}
         p["quantiles"] = list(self.quantiles)
         return p
@@ -188,7 +195,8 @@ class Forecaster:
 
         patience = self.early_stopping_patience if valid is not None else None
         config = TrainConfig(max_epochs=epochs or self.epochs, max_time=max_time or self.max_time, lr=self.lr,
-                             weight_decay=self.weight_decay, early_stopping_patience=patience, seed=self.seed,
+                             weight_decay=self.weight_decay, ema_decay=self.ema_decay,
+                             early_stopping_patience=patience, seed=self.seed,
                              device=str(device), num_threads=self.num_threads, progress=self.progress)
         trainer = Trainer(config)
         eval_fn = None

@@ -1,5 +1,5 @@
-"""The one training engine: ``Trainer.fit`` with AdamW, clipping, schedules, early stopping, budgets and
-checkpoints that resume bit for bit (safetensors + JSON, never pickle).
+"""The one training engine: ``Trainer.fit`` with AdamW, clipping, schedules, weight averaging, early stopping,
+budgets and checkpoints that resume bit for bit (safetensors + JSON, never pickle).
 
 Example:
     >>> from rnnkit.train import TrainConfig, Trainer, TensorBatches, setup_runtime

@@ -5,7 +5,8 @@ Layout of a run's ``out_dir``::
     checkpoint.json            pointer: {"latest": "ckpt-...", "best": "ckpt-..."}, replaced atomically
     ckpt-00000120-1a2b3c4d/    one checkpoint (a model folder plus the training state)
         config.json            {"train_config": ..., "model_config": ..., "step": ...}
-        model.safetensors      the weights (loads with ``load_model_folder``)
+        model.safetensors      the weights (loads with ``load_model_folder``); with weight averaging, the average
+        training.safetensors   only with weight averaging: the trained weights the run continues from
         optimizer.safetensors  optimizer tensors (AdamW moments, step counts), keys "state.<param>.<name>"
         optimizer.json         the rest of the optimizer state dict (param groups, non-tensor entries)
         rng.safetensors        torch CPU and CUDA generator states, numpy's key
@@ -35,6 +36,7 @@ from torch import Tensor
 from rnnkit.train.folders import CONFIG, POINTER, WEIGHTS, temp_sibling, write_folder, write_json
 
 CHECKPOINT_FILES = (CONFIG, WEIGHTS, "optimizer.safetensors", "optimizer.json", "rng.safetensors", "trainer.json")
+TRAINING_WEIGHTS = "training.safetensors"
 
 
 # ---- optimizer state: tensors to safetensors, everything else to JSON ----------------------------------------
@@ -115,10 +117,12 @@ def write_pointer(out_dir: Path, pointer: dict[str, str]) -> None:
 
 
 def save_checkpoint(out_dir: Path, model_state: dict[str, Tensor], optimizer_state: dict[str, Any],
-                    trainer_state: dict[str, Any], config: dict[str, Any], best: str | None) -> str:
+                    trainer_state: dict[str, Any], config: dict[str, Any], best: str | None,
+                    averaged_state: dict[str, Tensor] | None = None) -> str:
     """Write one checkpoint folder, switch the pointer to it, delete folders no longer named. Returns its name.
 
-    ``best`` names the best checkpoint so far; None makes this new checkpoint the best.
+    ``best`` names the best checkpoint so far; None makes this new checkpoint the best. With ``averaged_state``
+    (weight averaging) the folder serves the average as its weights and keeps ``model_state`` for resuming.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -126,9 +130,11 @@ def save_checkpoint(out_dir: Path, model_state: dict[str, Tensor], optimizer_sta
     name = f"ckpt-{step:08d}-{uuid.uuid4().hex[:8]}"
     opt_tensors, opt_rest = flatten_optimizer(optimizer_state)
     rng_tensors, rng_scalars = rng_state()
+    weights = {WEIGHTS: model_state} if averaged_state is None else {
+        WEIGHTS: {**model_state, **averaged_state}, TRAINING_WEIGHTS: model_state}
     write_folder(out_dir / name, {
         CONFIG: {**config, "step": step},
-        WEIGHTS: model_state,
+        **weights,
         "optimizer.safetensors": opt_tensors,
         "optimizer.json": opt_rest,
         "rng.safetensors": rng_tensors,
@@ -158,8 +164,9 @@ def cleanup(out_dir: Path, keep: set[str]) -> None:
 def load_checkpoint(out_dir: Path, which: str = "latest") -> dict[str, Any]:
     """Read the checkpoint the pointer names (``"latest"`` or ``"best"``).
 
-    Returns a dict with ``config``, ``model`` (state dict), ``optimizer`` (state dict), ``trainer`` (loop state),
-    ``rng`` (``(tensors, scalars)``), ``path``.
+    Returns a dict with ``config``, ``model`` (the trained state dict), ``averaged`` (the averaged one, or None
+    without weight averaging), ``optimizer`` (state dict), ``trainer`` (loop state), ``rng`` (``(tensors,
+    scalars)``), ``path``.
     """
     out_dir = Path(out_dir)
     pointer = read_pointer(out_dir)
@@ -170,10 +177,13 @@ def load_checkpoint(out_dir: Path, which: str = "latest") -> dict[str, Any]:
     if missing:
         raise ValueError(f"checkpoint {path} is incomplete: missing {', '.join(missing)}")
     trainer = json.loads((path / "trainer.json").read_text())
+    weights = load_file(str(path / WEIGHTS))
+    averaged = (path / TRAINING_WEIGHTS).is_file()
     return {
         "path": path,
         "config": json.loads((path / CONFIG).read_text()),
-        "model": load_file(str(path / WEIGHTS)),
+        "model": load_file(str(path / TRAINING_WEIGHTS)) if averaged else weights,
+        "averaged": weights if averaged else None,
         "optimizer": unflatten_optimizer(load_file(str(path / "optimizer.safetensors")),
                                          json.loads((path / "optimizer.json").read_text())),
         "rng": (load_file(str(path / "rng.safetensors")), trainer.pop("rng")),

@@ -39,6 +39,8 @@ class TrainConfig:
     min_lr_ratio: float = 0.0  # floor of the learning rate as a fraction of lr (end of cosine, bottom of plateau)
     plateau_factor: float = 0.5  # "plateau": multiply the learning rate by this when the monitor stalls
     plateau_patience: int = 2  # "plateau": evaluations without improvement before the learning rate drops
+    ema_decay: float | None = None  # keep a moving average of the weights with this decay (e.g. 0.999) and evaluate,
+    #                                 keep and return the average (see rnnkit.train.averaging); None = off
     early_stopping_patience: int | None = None  # evaluations without improvement of `monitor` before stopping
     monitor: str = "val_loss"  # metric that picks the best weights; falls back to train_loss without validation
     mode: str = "min"  # "min" if a lower monitor is better (losses), "max" if higher is better (accuracy, BLEU)
@@ -72,6 +74,9 @@ class TrainConfig:
         if not (_is_number(self.plateau_factor) and 0 < self.plateau_factor < 1):
             raise ValueError(f"TrainConfig.plateau_factor must be in (0, 1), got {self.plateau_factor!r}")
         _positive_int(self, "plateau_patience", minimum=0)
+        if self.ema_decay is not None and not (_is_number(self.ema_decay) and 0 < self.ema_decay < 1):
+            raise ValueError(f"TrainConfig.ema_decay must be in (0, 1), e.g. 0.999, or None (no weight averaging), "
+                             f"got {self.ema_decay!r}")
         _positive_int(self, "early_stopping_patience", allow_none=True)
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ValueError(f"TrainConfig.monitor must be a metric name such as 'val_loss', got {self.monitor!r}")

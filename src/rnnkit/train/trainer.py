@@ -2,7 +2,8 @@
 
 One loop that reads top to bottom: data, forward, loss, backward, clip, step, schedule, callbacks (evaluation,
 checkpoints, budgets). AdamW (Loshchilov & Hutter 2019); gradient clipping by global norm, which recurrent
-networks need against exploding gradients (Pascanu et al. 2013); mixed precision and accumulation are visible ``if``s.
+networks need against exploding gradients (Pascanu et al. 2013); mixed precision, accumulation and weight averaging
+(``TrainConfig.ema_decay``: evaluation and the best weights then use the average) are visible ``if``s.
 
 Example:
     >>> trainer = Trainer(TrainConfig(max_epochs=20, early_stopping_patience=3), out_dir="runs/lstm")
@@ -13,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -26,6 +28,7 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor
 
+from rnnkit.train.averaging import WeightAverage
 from rnnkit.train.batches import iterate, to_device
 from rnnkit.train.checkpoint import clear, load_checkpoint, read_pointer, save_checkpoint, set_rng_state
 from rnnkit.train.config import TrainConfig
@@ -119,6 +122,7 @@ class Trainer:
         steps_per_epoch = math.ceil(n_batches / c.grad_accum)
         horizons = [h for h in (c.max_steps, c.max_epochs and c.max_epochs * steps_per_epoch) if h]
         schedule = Schedule(c, min(horizons) if horizons else None)
+        average = WeightAverage(model, c.ema_decay) if c.ema_decay else None
         monitor = "train_loss" if c.monitor == "val_loss" and valid is None and eval_fn is None else c.monitor
         saved_config = {"train_config": c.to_dict(), "model_config": model_config}
         loop, best_state, best_name, log = _Loop(), None, None, MetricsLog(out)
@@ -130,6 +134,10 @@ class Trainer:
             optimizer.load_state_dict(ckpt["optimizer"])
             loop = _Loop(**ckpt["trainer"]["loop"])
             schedule.load_state_dict(ckpt["trainer"]["schedule"])
+            if average is not None and ckpt["averaged"] is not None:
+                average.load_state_dict(ckpt["averaged"], ckpt["trainer"].get("averaged_updates", 0))
+            elif average is not None:  # averaging switched on at resumption: it starts from the weights now
+                average = WeightAverage(model, c.ema_decay)
             best_name = read_pointer(out)["best"] if loop.best is not None else None
             best_state = load_file(str(out / best_name / WEIGHTS)) if best_name else None
             set_rng_state(*ckpt["rng"])  # last: nothing may draw random numbers between here and the loop
@@ -148,16 +156,20 @@ class Trainer:
             record = {"epoch": int(epoch) if epoch == int(epoch) else epoch, "step": loop.step,
                       "lr": schedule.lr(max(0, loop.step - 1), time.monotonic() - t0),
                       "train_loss": loop.loss_sum / max(1, loop.loss_count)}
-            record.update(self._metrics(model, valid, loss_fn, eval_fn))
-            if monitor not in record:
-                raise ValueError(f"TrainConfig.monitor={monitor!r} is not among the evaluation metrics "
-                                 f"{sorted(record)}; set monitor to one of them (and mode to 'min' or 'max')")
+            # with weight averaging, the average is what is evaluated and kept as the best weights
+            weights = average.applied() if average is not None else contextlib.nullcontext()
+            with weights:
+                record.update(self._metrics(model, valid, loss_fn, eval_fn))
+                if monitor not in record:
+                    raise ValueError(f"TrainConfig.monitor={monitor!r} is not among the evaluation metrics "
+                                     f"{sorted(record)}; set monitor to one of them (and mode to 'min' or 'max')")
+                value = record[monitor]
+                is_best = math.isfinite(value) and improved(value, loop.best, c.mode)
+                if is_best:
+                    best_state = plain_tensors(model.state_dict())
             loop.seconds = record["seconds"] = round(time.monotonic() - t0, 3)
-            value = record[monitor]
-            is_best = math.isfinite(value) and improved(value, loop.best, c.mode)
             if is_best:
                 loop.best, loop.best_step, loop.bad_evals = value, loop.step, 0
-                best_state = plain_tensors(model.state_dict())
             else:
                 loop.bad_evals += 1
             schedule.observe(value)
@@ -174,8 +186,11 @@ class Trainer:
             if out is not None:
                 loop.seconds = time.monotonic() - t0
                 state = {"loop": dataclasses.asdict(loop), "schedule": schedule.state_dict(), "n_batches": n_batches}
+                averaged = None
+                if average is not None:
+                    state["averaged_updates"], averaged = average.updates, average.state_dict()
                 name = save_checkpoint(out, model.state_dict(), optimizer.state_dict(), state, saved_config,
-                                       best=None if is_best else best_name)
+                                       best=None if is_best else best_name, averaged_state=averaged)
                 best_name = name if is_best else best_name
 
         model.train()
@@ -214,6 +229,8 @@ class Trainer:
                     g["lr"] = lr
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
+                if average is not None:
+                    average.update()
                 loop.step += 1
                 progress.step(loop.step, value, lr)
                 # callbacks: evaluation (with its checkpoint), extra checkpoints, budgets
@@ -239,6 +256,8 @@ class Trainer:
         progress.close()
         if best_state is not None:
             model.load_state_dict(best_state)
+        elif average is not None:  # no finite evaluation picked a best: the average is still the better model
+            average.copy_to()
         return FitResult(best_metric=loop.best, best_step=loop.best_step, steps=loop.step, epochs=loop.epoch,
                          stopped=stopped, history=list(loop.history), seconds=time.monotonic() - t0,
                          monitor=monitor, best_checkpoint=out / best_name if best_name else None)
