@@ -24,13 +24,14 @@ def main() -> None:
     p.add_argument("--max-time", type=float, default=None, help="cap in training minutes per seed")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quantiles", action="store_true", help="train quantiles 0.1 / 0.5 / 0.9 (pinball loss)")
+    p.add_argument("--ema", type=float, default=None, help="weight averaging with this decay, e.g. 0.999")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
     for seed in [int(s) for s in args.seeds.split(",")]:
         with tempfile.TemporaryDirectory() as d:
             m = taylor_demo(Path(d), echo=lambda *a: None, max_time=args.max_time, seed=seed, epochs=args.epochs,
-                            quantiles=(0.1, 0.9) if args.quantiles else None)
+                            quantiles=(0.1, 0.9) if args.quantiles else None, ema_decay=args.ema)
         rows.append(m)
         print(json.dumps({"seed": seed, **{k: round(v, 4) for k, v in m.items()}}), flush=True)
     z = np.array([r["mae_z"] for r in rows])

@@ -69,6 +69,9 @@ def test_bad_input_is_one_error_line(csv, tmp_path, capsys):
     code, out, err = run(["forecast", "fit", "--data", str(csv), "--target", "load", "--horizon", "4",
                           "--out", str(tmp_path / "m")], capsys)
     assert code == 2 and err.startswith("error: column(s) ['load'] not found in data") and err.count("\n") == 1
+    code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--ema", "2",
+                          "--out", str(tmp_path / "m")], capsys)
+    assert code == 2 and err.startswith("error: ema_decay must be in (0, 1)") and err.count("\n") == 1
     code, out, err = run(["forecast", "predict", "--model", str(tmp_path / "none"), "--data", str(csv),
                           "--out", str(tmp_path / "f.csv")], capsys)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1

@@ -61,7 +61,7 @@ def test_fit_streaming_with_lookahead(manifest, tmp_path):
 
     code = run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "live"), "--epochs",
                 "1", "--sample-rate", "8000", "--hidden", "16", "--layers", "1", "--streaming", "--lookahead", "2",
-                "--warp", "0.1", "--device", "cpu"])
+                "--warp", "0.1", "--ema", "0.9", "--device", "cpu"])
     assert code == 0
     rec = SpeechRecognizer.load(tmp_path / "live")
     assert rec.model_.config.lookahead == 2 and not rec.model_.config.bidirectional
@@ -69,6 +69,8 @@ def test_fit_streaming_with_lookahead(manifest, tmp_path):
                 "--lookahead", "2"]) == 2  # lookahead without --streaming: one error line
     assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
                 "--warp", "0.7"]) == 2  # out of range: one error line
+    assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
+                "--ema", "1.5"]) == 2  # not a decay: one error line
 
 
 def test_bad_manifest_is_one_error_line(tmp_path, capsys):

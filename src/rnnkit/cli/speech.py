@@ -53,6 +53,7 @@ def fit(
     lexicon: bool = typer.Option(False, "--lexicon", help="Only emit words seen in the training transcripts."),
     warp: float = typer.Option(0.0, "--warp", help="Frequency warping (VTLP) in training: factors from 1 +- WARP, "
                                "e.g. 0.1; helps a model trained on few voices meet new ones."),
+    ema: float = typer.Option(None, "--ema", help="Average the weights with this decay, e.g. 0.998."),
 ) -> None:
     """Train a recogniser on a manifest and write a model folder that loads on its own."""
     from rnnkit.speech.workflow import fit_manifest
@@ -60,7 +61,7 @@ def fit(
     rec = fit_manifest(data, out, epochs=epochs, max_time=max_time, seed=seed, device=resolve_device(device),
                        sample_rate=sample_rate, streaming=streaming, hidden=hidden, layers=layers, cell=cell,
                        batch_size=batch_size, beam=beam, lm=None if lm == "none" else lm, lexicon=lexicon,
-                       lookahead=lookahead, warp=warp)
+                       lookahead=lookahead, warp=warp, ema=ema)
     r = rec.fit_result_
     typer.echo(f"trained {r.epochs} epochs ({r.steps} steps, {r.seconds:.0f} s, stopped: {r.stopped}); "
                f"best {r.monitor} {r.best_metric:.4f}; model written to {out}")

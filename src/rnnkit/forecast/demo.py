@@ -14,12 +14,13 @@ WEEK, DAY = 336, 48
 
 
 def taylor_demo(out_dir: Path, echo=print, max_time: float | None = 5.0, seed: int = 0, epochs: int = 40,
-                quantiles: tuple[float, ...] | None = None) -> dict[str, float]:
+                quantiles: tuple[float, ...] | None = None, ema_decay: float | None = None) -> dict[str, float]:
     """Run the demo; returns flat metrics (MAE also on the z scale of the training data, as often reported).
 
     The budget is ``epochs`` (about 1.5 s of CPU each on one core, so ~1-2 minutes); ``max_time`` (minutes) only
     caps it on a busy machine, where fewer epochs give a weaker model. ``quantiles`` (e.g. ``(0.1, 0.9)``) train
     with the pinball loss and add an interval; point forecasts (MAE loss) were more accurate here (RESULTS.md).
+    ``ema_decay`` averages the weights (see ``Forecaster``).
     """
     from rnnkit.datasets.series import load_taylor
     from rnnkit.forecast import Forecaster
@@ -31,7 +32,7 @@ def taylor_demo(out_dir: Path, echo=print, max_time: float | None = 5.0, seed: i
     n_train = len(df) - 2 * WEEK
     train = df.iloc[:n_train]
     f = Forecaster("segrnn", input_size=2 * WEEK, horizon=DAY, quantiles=quantiles, season_length=WEEK,
-                   epochs=epochs, max_time=max_time, seed=seed, num_threads=1)
+                   epochs=epochs, max_time=max_time, seed=seed, num_threads=1, ema_decay=ema_decay)
     with torch_threads(1):  # this small model gains nothing from more threads; a busy machine slows them badly
         f.fit(train)
     res = f.backtest(df, start=n_train, stride=1)

@@ -14,12 +14,13 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
                  max_time: float | None = None, seed: int = 0, device: str = "auto", sample_rate: int = 16000,
                  streaming: bool = False, hidden: int = 128, layers: int = 3, cell: str = "lstm",
                  batch_size: int = 32, beam: int = 1, lm: str | None = None, lexicon: bool = False,
-                 lookahead: int = 0, warp: float = 0.0) -> SpeechRecognizer:
+                 lookahead: int = 0, warp: float = 0.0, ema: float | None = None) -> SpeechRecognizer:
     """Train on the ``path,text`` manifest and save to ``out``.
 
     ``streaming`` builds a unidirectional model with causal normalisation (for ``SpeechRecognizer.stream``);
     ``lookahead`` gives it that many steps of future context (after subsampling), at that much latency.
-    ``warp`` turns on frequency warping in training (``SpecAugmentConfig.warp``).
+    ``warp`` turns on frequency warping in training (``SpecAugmentConfig.warp``); ``ema`` averages the weights
+    with that decay (``TrainConfig.ema_decay``).
     Without ``epochs`` the default budget applies (40 epochs, more on a small set: at least 1,000 steps);
     ``max_time`` (minutes) caps the run either way.
     """
@@ -32,7 +33,7 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
     pairs = read_manifest(manifest)
     train = default_train_config()
     train = dataclasses.replace(train, max_epochs=epochs if epochs is not None else train.max_epochs,
-                                max_time=max_time, seed=seed, device=device)
+                                max_time=max_time, seed=seed, device=device, ema_decay=ema)
     rec = SpeechRecognizer(
         FeatureConfig(sample_rate=sample_rate, normalize="causal" if streaming else "utterance"),
         ModelConfig(hidden_size=hidden, num_layers=layers, cell=cell, bidirectional=not streaming,
