@@ -62,7 +62,8 @@ class Forecaster:
         season_length: m for seasonal naive and MASE (None: from the frequency).
         epochs / max_time: training budget (epochs; minutes). lr, weight_decay, batch_size: optimiser settings.
         ema_decay: keep a moving average of the weights (e.g. 0.999) and use it for early stopping and
-            forecasting (see :mod:`rnnkit.train.averaging`); None: off.
+            forecasting (see :mod:`rnnkit.train.averaging`); it spans about ``1 / (1 - ema_decay)`` optimizer
+            steps, which should be a few epochs, not the whole run. None: off.
         early_stopping_patience: epochs without validation improvement before stopping (None: never).
         val_size: history rows per series held out for early stopping (None: max(horizon, 10%); 0: none).
         seed, device, num_threads, progress: run settings.
