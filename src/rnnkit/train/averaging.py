@@ -4,8 +4,10 @@
 
 the bias-corrected exponential moving average (as Adam corrects its moments): a true weighted mean in which step k
 counts with weight proportional to ``d ** (n - k)``: about the last ``1 / (1 - d)`` steps matter, and the
-weights the run started from never do. The average sits in a flatter part of the loss surface than the last
-iterate and varies less from seed to seed; evaluation, the best weights and the returned model use it.
+weights the run started from never do. Such an average tends to sit in a flatter part of the loss surface than
+the last iterate (Izmailov et al. 2018) and to generalise better; evaluation, the best weights and the returned
+model use it. It pays when the run spans several times ``1 / (1 - d)`` steps; in a shorter one it drags the
+untrained early weights along (measured in benchmarks/forecast/RESULTS.md).
 
 Written here rather than with ``torch.optim.swa_utils.AveragedModel``: that class evaluates a deep copy of the
 module, so evaluation callbacks and closures that hold the original model would see the wrong weights. Swapping
