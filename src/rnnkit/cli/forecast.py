@@ -53,8 +53,8 @@ def fit(
     past_covariates: str = typer.Option(None, "--past-covariates", help="Comma-separated column names."),
     future_covariates: str = typer.Option(None, "--future-covariates", help="Comma-separated column names."),
     static_covariates: str = typer.Option(None, "--static-covariates", help="Comma-separated column names."),
-    ema: float = typer.Option(None, "--ema", help="Average the weights with this decay, e.g. 0.999 (steadier "
-                                                   "models from seed to seed)."),
+    ema: float = typer.Option(None, "--ema", help="Average the weights with this decay, e.g. 0.999 (pays when "
+                                                   "training runs many epochs)."),
     fill: str = FillOpt,
     epochs: int = EpochsOpt,
     max_time: float = MaxTimeOpt,

@@ -29,6 +29,7 @@ from rnnkit.forecast.validation import (
     season_for,
 )
 from rnnkit.forecast.windows import FlatSeries, gather, window_ends
+from rnnkit.train.config import check_ema_decay
 
 NOT_FITTED = "this Forecaster is not fitted yet: call fit(data) first, or Forecaster.load(model_dir)"
 
@@ -99,9 +100,7 @@ class Forecaster:
                              "loss='quantile' with quantiles=... for intervals on log values, or transform='none'")
         self.series_embedding, self.season_length = series_embedding, season_length
         self.epochs, self.max_time, self.lr, self.weight_decay = epochs, max_time, lr, weight_decay
-        if ema_decay is not None and not (isinstance(ema_decay, (int, float)) and 0 < ema_decay < 1):
-            raise ValueError(f"ema_decay must be in (0, 1), e.g. 0.999, or None (no weight averaging), "
-                             f"got {ema_decay!r}")
+        check_ema_decay(ema_decay)  # now, not after the data are read in fit
         self.ema_decay = ema_decay
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.early_stopping_patience, self.val_size, self.seed = early_stopping_patience, val_size, seed

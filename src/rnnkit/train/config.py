@@ -74,9 +74,7 @@ class TrainConfig:
         if not (_is_number(self.plateau_factor) and 0 < self.plateau_factor < 1):
             raise ValueError(f"TrainConfig.plateau_factor must be in (0, 1), got {self.plateau_factor!r}")
         _positive_int(self, "plateau_patience", minimum=0)
-        if self.ema_decay is not None and not (_is_number(self.ema_decay) and 0 < self.ema_decay < 1):
-            raise ValueError(f"TrainConfig.ema_decay must be in (0, 1), e.g. 0.999, or None (no weight averaging), "
-                             f"got {self.ema_decay!r}")
+        check_ema_decay(self.ema_decay, "TrainConfig.ema_decay")
         _positive_int(self, "early_stopping_patience", allow_none=True)
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ValueError(f"TrainConfig.monitor must be a metric name such as 'val_loss', got {self.monitor!r}")
@@ -105,6 +103,12 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"TrainConfig got unknown keys {unknown}; known keys: {known}")
         return cls(**d)
+
+
+def check_ema_decay(value: Any, name: str = "ema_decay") -> None:
+    """A weight-averaging decay is None (off) or a number in (0, 1); ``name`` is how the error calls it."""
+    if value is not None and not (_is_number(value) and 0 < value < 1):
+        raise ValueError(f"{name} must be in (0, 1), e.g. 0.999, or None (no weight averaging), got {value!r}")
 
 
 def _is_number(v: Any) -> bool:
