@@ -138,7 +138,8 @@ def main() -> None:
             DecoderConfig(beam_size=4, lexicon=True),
             augment=SpecAugmentConfig(freq_masks=args.freq_masks, time_masks=args.time_masks),
             train=TrainConfig(max_epochs=args.epochs, max_time=args.max_time, lr=5e-3, warmup_steps=10,
-                              clip_grad_norm=5.0, seed=seed, device=args.device, progress=False),
+                              clip_grad_norm=5.0, ema_decay=args.ema, seed=seed, device=args.device,
+                              progress=False),
             batch_size=4, valid_fraction=0.0)
         with Timer() as t:
             rec.fit(extra if args.recombined_only else list(train) + extra)
