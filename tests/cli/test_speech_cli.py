@@ -122,3 +122,34 @@ def test_a_manifest_that_is_not_utf8_names_the_file_and_byte(tmp_path, capsys):
     assert run(["speech", "fit", "--data", str(tmp_path / "m.csv"), "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err == (f"error: {tmp_path / 'm.csv'} is not valid UTF-8: byte 0xe9 at byte offset 19; "
                                        "convert it first, e.g. iconv -f LATIN1 -t UTF-8\n")
+
+
+def test_adapt_transcribes_and_scores_each_speaker_with_their_own_statistics(manifest, tmp_path, capsys):
+    if not (manifest / "model").is_dir():
+        pytest.skip("needs the model from test_fit_transcribe_eval")
+    from rnnkit.speech import SpeechRecognizer, read_wav
+    from rnnkit.speech.workflow import evaluate_per_speaker
+
+    rows = read_manifest(manifest / "train.csv")
+    for i, (path, _) in enumerate(rows[6:]):  # the second speaker records 20 dB quieter
+        wav, sr = read_wav(path)
+        write_wav(tmp_path / f"q{i}.wav", 0.1 * wav.numpy(), sr)
+    with open(tmp_path / "test.csv", "w") as f:
+        f.write("path,text,speaker\n")
+        for i, (path, text) in enumerate(rows):
+            f.write(f"{path},{text},a\n" if i < 6 else f"q{i - 6}.wav,{text},b\n")
+    out = tmp_path / "scores.json"
+    model = str(manifest / "model")
+    assert run(["speech", "eval", "--model", model, "--data", str(tmp_path / "test.csv"), "--adapt",
+                "--json", str(out)]) == 0
+    rec = SpeechRecognizer.load(model)
+    pairs = read_manifest(tmp_path / "test.csv")
+    assert json.loads(out.read_text()) == evaluate_per_speaker(rec, pairs, ["a"] * 6 + ["b"] * 6)
+    capsys.readouterr()
+    wavs = [str(tmp_path / f"q{i}.wav") for i in range(6)]
+    assert run(["speech", "transcribe", "--model", model, "--adapt", *wavs]) == 0
+    texts = rec.adapt(wavs).transcribe(wavs)
+    assert capsys.readouterr().out.splitlines() == [f"{w}\t{t}" for w, t in zip(wavs, texts)]
+    (tmp_path / "gap.csv").write_text(f"path,text,speaker\n{wavs[0]},yes,b\n{wavs[1]},no,\n")
+    assert run(["speech", "eval", "--model", model, "--data", str(tmp_path / "gap.csv"), "--adapt"]) == 2
+    assert "line 3 has an empty speaker" in capsys.readouterr().err

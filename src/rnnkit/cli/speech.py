@@ -6,6 +6,7 @@ A manifest is a CSV with the header ``path,text``; relative paths resolve agains
     rnnkit speech transcribe --model digits-model a.wav b.wav      # prints "file<TAB>text" a line
     rnnkit speech eval --model digits-model --data test.csv --json scores.json
     rnnkit speech eval --model m0 --model m1 --model m2 --data test.csv     # an ensemble of three
+    rnnkit speech eval --model digits-model --data test.csv --adapt        # per speaker (column "speaker")
     rnnkit speech demo --json demo.json
 """
 
@@ -71,23 +72,37 @@ def fit(
 def transcribe(
     files: list[Path] = typer.Argument(..., help="Wav files to transcribe."),
     model: list[Path] = ModelOpt,
+    adapt: bool = typer.Option(False, "--adapt", help="The files are one speaker's: normalise the features with "
+                               "their joint statistics (speaker-level CMVN; at least 1 s of audio in all)."),
 ) -> None:
     """Print file<TAB>text for each wav file."""
     rec = load_recognizer(model)
-    for f, text in zip(files, rec.transcribe([str(f) for f in files])):
+    paths = [str(f) for f in files]
+    if adapt:
+        rec = rec.adapt(paths)
+    for f, text in zip(files, rec.transcribe(paths)):
         typer.echo(f"{f}\t{text}")
 
 
 @app.command("eval")
 def evaluate(
     model: list[Path] = ModelOpt,
-    data: Path = typer.Option(..., "--data", help="Manifest CSV with header path,text."),
+    data: Path = typer.Option(..., "--data", help="Manifest CSV with header path,text (and optionally speaker)."),
+    adapt: bool = typer.Option(False, "--adapt", help="Adapt to each speaker before transcribing: normalise with "
+                               "the statistics of that speaker's files (the manifest's speaker column; without "
+                               "one, all files are one speaker)."),
     json_path: Path = JsonOpt,
 ) -> None:
     """Word and character error rates on a manifest."""
-    from rnnkit.datasets.audio import read_manifest
+    from rnnkit.datasets.audio import read_manifest, read_manifest_speakers
 
-    scores = load_recognizer(model).evaluate(read_manifest(data))
+    rec, pairs = load_recognizer(model), read_manifest(data)
+    if adapt:
+        from rnnkit.speech.workflow import evaluate_per_speaker
+
+        scores = evaluate_per_speaker(rec, pairs, read_manifest_speakers(data))
+    else:
+        scores = rec.evaluate(pairs)
     typer.echo(f"WER {scores['wer']:.2%}  CER {scores['cer']:.2%}  sentence accuracy "
                f"{scores['sentence_accuracy']:.2%}  ({int(scores['n'])} utterances)")
     write_json(json_path, scores)

@@ -26,8 +26,30 @@ FSDD_SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo"]
 def read_manifest(path: str | os.PathLike) -> list[tuple[str, str]]:
     """A CSV with header ``path,text`` -> [(absolute wav path, transcript)].
 
-    Relative paths resolve against the manifest's folder; an empty ``text`` cell is an empty transcript.
+    Relative paths resolve against the manifest's folder; an empty ``text`` cell is an empty transcript. Other
+    columns are allowed (see :func:`read_manifest_speakers`).
     """
+    return [(p, t) for p, t, _ in _manifest_rows(path)]
+
+
+def read_manifest_speakers(path: str | os.PathLike) -> list[str] | None:
+    """The optional ``speaker`` column of a manifest, a value per row in order, or None when it has none.
+
+    Raises:
+        ValueError: a row with an empty speaker cell.
+    """
+    rows = _manifest_rows(path)
+    if rows[0][2] is None:
+        return None
+    for i, (_, _, speaker) in enumerate(rows, start=2):
+        if not speaker:
+            raise ValueError(f"manifest {path} line {i} has an empty speaker; name every row's speaker, or drop the "
+                             "column to treat all files as one speaker")
+    return [speaker for _, _, speaker in rows]
+
+
+def _manifest_rows(path: str | os.PathLike) -> list[tuple[str, str, str | None]]:
+    """[(absolute wav path, transcript, speaker or None when there is no speaker column)]."""
     path = Path(path)
     if not path.is_file():
         raise OSError(f"manifest {path} does not exist")
@@ -43,7 +65,8 @@ def read_manifest(path: str | os.PathLike) -> list[tuple[str, str]]:
         if not p:
             raise ValueError(f"manifest {path} line {i} has an empty path")
         full = Path(p) if Path(p).is_absolute() else path.parent / p
-        rows.append((str(full), (row.get("text") or "").strip()))
+        speaker = (row.get("speaker") or "").strip() if "speaker" in fields else None
+        rows.append((str(full), (row.get("text") or "").strip(), speaker))
     if not rows:
         raise ValueError(f"manifest {path} lists no files")
     return rows

@@ -91,6 +91,15 @@ class RecognizerEnsemble:
 
         return evaluate_pairs(self._transcribe, pairs, sample_rate)
 
+    def adapt(self, audio, sample_rate: int | None = None) -> RecognizerEnsemble:
+        """The ensemble of every member adapted to one speaker (``SpeechRecognizer.adapt``)."""
+        from rnnkit.speech.recognizer import audio_items
+
+        return self._adapted(audio_items(audio, sample_rate)[0])
+
+    def _adapted(self, items: list[tuple]) -> RecognizerEnsemble:
+        return RecognizerEnsemble([m._adapted(items) for m in self.members])
+
     def stream(self, sample_rate: int | None = None):
         raise ValueError("an ensemble cannot stream: stream with one member, e.g. ensemble.members[0].stream()")
 

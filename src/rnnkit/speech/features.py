@@ -184,15 +184,43 @@ class CausalNormalizer:
         return (feats - sums / counts) / (self.std + 1e-5)
 
 
-def normalize(feats: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | None = None) -> Tensor:
-    """Apply ``cfg.normalize`` to one utterance's log-mel (T, M); ``stats`` = training (mean, std) for "causal"."""
+def normalize(feats: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | None = None,
+              speaker: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """Apply ``cfg.normalize`` to one utterance's log-mel (T, M) -> (T, M).
+
+    Args:
+        stats: the training features' (mean, std), each (M,); "causal" needs them.
+        speaker: (mean, std), each (M,), of one speaker's recordings (:func:`speaker_stats`; speaker-level
+            cepstral mean and variance normalisation). "utterance" then subtracts the speaker's mean and divides
+            by the speaker's std instead of the utterance's own, and "causal" starts its running mean from the
+            speaker's mean instead of the training mean.
+    """
     if cfg.normalize == "utterance":
+        if speaker is not None:
+            return (feats - speaker[0]) / (speaker[1] + 1e-5)
         return normalize_utterance(feats)
     if cfg.normalize == "causal":
         if stats is None:
             raise ValueError("normalize='causal' needs the training feature statistics (mean, std)")
-        return CausalNormalizer(*stats)(feats)
+        return CausalNormalizer(stats[0] if speaker is None else speaker[0], stats[1])(feats)
     return feats
+
+
+MIN_SPEAKER_FRAMES = 100  # 1 s of audio at a 10 ms hop: fewer frames give a mean dominated by one or two sounds
+
+
+def speaker_stats(logmels: list[Tensor]) -> tuple[Tensor, Tensor]:
+    """(mean (M,), std (M,)) over every frame of one speaker's unnormalised log-mels [(T_i, M)].
+
+    Raises:
+        ValueError: fewer than ``MIN_SPEAKER_FRAMES`` frames in all.
+    """
+    frames = sum(f.shape[0] for f in logmels)
+    if frames < MIN_SPEAKER_FRAMES:
+        raise ValueError(f"speaker statistics need at least {MIN_SPEAKER_FRAMES} frames (1 s of audio at a 10 ms "
+                         f"hop), got {frames}; pass more recordings of the speaker")
+    allf = torch.cat(logmels)  # (sum T, M)
+    return allf.mean(0), allf.std(0, unbiased=False).clamp_min(1e-3)
 
 
 def features(wav: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | None = None) -> Tensor:

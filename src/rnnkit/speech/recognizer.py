@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import random
@@ -61,9 +62,8 @@ def error_rates(references: list[str], hypotheses: list[str]) -> dict[str, float
 MAX_CHANNELS = 8  # a 2-D array with a side this short is one multi-channel recording, not a batch
 
 
-def transcribe_audio(transcribe_items, audio, sample_rate: int | None) -> str | list[str]:
-    """``transcribe_items([(audio, rate or None)]) -> texts`` applied to one wav path / waveform (-> its text)
-    or a list of them (-> their texts): the input handling a recognizer and an ensemble share.
+def audio_items(audio, sample_rate: int | None) -> tuple[list[tuple], bool]:
+    """One wav path / waveform, or a list of them -> ([(audio, rate or None)], whether it was one).
 
     A 2-D array is one multi-channel waveform, (T, C) or (C, T) with at most 8 channels (mixed to mono), as a
     sound file reader returns it; other 2-D arrays are rows of equal-length waveforms.
@@ -71,7 +71,14 @@ def transcribe_audio(transcribe_items, audio, sample_rate: int | None) -> str | 
     shape = tuple(audio.shape) if hasattr(audio, "shape") else None
     single = isinstance(audio, (str, os.PathLike)) or (shape is not None and (
         len(shape) == 1 or (len(shape) == 2 and min(shape) <= MAX_CHANNELS)))
-    texts = transcribe_items([(a, sample_rate) for a in ([audio] if single else list(audio))])
+    return [(a, sample_rate) for a in ([audio] if single else list(audio))], single
+
+
+def transcribe_audio(transcribe_items, audio, sample_rate: int | None) -> str | list[str]:
+    """``transcribe_items([(audio, rate or None)]) -> texts`` applied to one wav path / waveform (-> its text)
+    or a list of them (-> their texts): the input handling a recognizer and an ensemble share."""
+    items, single = audio_items(audio, sample_rate)
+    texts = transcribe_items(items)
     return texts[0] if single else texts
 
 
@@ -112,7 +119,8 @@ class SpeechRecognizer:
 
     Attributes (after fit):
         alphabet_, model_, stats_ (feature mean / std), lm_, lexicon_, fit_result_, skipped_ (names of samples
-        whose audio is too short for their transcript), notes_.
+        whose audio is too short for their transcript), notes_; speaker_stats_ (None, or the (mean, std) of the
+        speaker set by :meth:`adapt`).
     """
 
     def __init__(self, features: FeatureConfig | None = None, model: ModelConfig | None = None,
@@ -134,6 +142,7 @@ class SpeechRecognizer:
         if not 0.0 <= valid_fraction < 1.0:
             raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
         self.batch_size, self.valid_fraction, self.verbose = batch_size, valid_fraction, verbose
+        self.speaker_stats_: tuple[Tensor, Tensor] | None = None
 
     # ------------------------------------------------------------------------------------------------- fit
     def fit(self, pairs, valid=None, sample_rate: int | None = None) -> SpeechRecognizer:
@@ -143,6 +152,7 @@ class SpeechRecognizer:
         (fewer output frames than characters plus repeats) are skipped, counted in ``skipped_`` and reported.
         """
         self.notes_: list[str] = []
+        self.speaker_stats_ = None  # a new model: any speaker adaptation was for the old one
         utts = D.prepare(pairs, self.features, sample_rate, self.notes_)
         valid_utts = D.prepare(valid, self.features, sample_rate, self.notes_) if valid is not None else None
         for note in D.summarize_notes(self.notes_):
@@ -268,7 +278,42 @@ class SpeechRecognizer:
         from rnnkit.speech.features import log_mel
 
         wav = load_audio(source, self.features.sample_rate, sample_rate, name=name, notes=notes)
-        return normalize(log_mel(wav, self.features), self.features, self.stats_)
+        return normalize(log_mel(wav, self.features), self.features, self.stats_, self.speaker_stats_)
+
+    def adapt(self, audio, sample_rate: int | None = None) -> SpeechRecognizer:
+        """A copy of this recognizer that normalises with one speaker's statistics (speaker-level CMVN).
+
+        Kaldi's recipes normalise each speaker's features with that speaker's mean and variance; an unseen speaker's
+        level and colouring then match what the model was trained on, without any training. With
+        ``normalize="utterance"`` every utterance is normalised by the speaker's mean and std instead of its own
+        (a short utterance's own statistics are dominated by its few sounds); with ``"causal"`` the running mean
+        starts from the speaker's mean instead of the training mean, and streaming still equals the whole decode.
+
+        Args:
+            audio: untranscribed recordings of the one speaker (wav paths or waveforms, or one of them), at least
+                1 s in all: the utterances to be transcribed themselves, or separate enrolment speech.
+            sample_rate: rate of waveform inputs (resampled to the model's as in :meth:`transcribe`).
+
+        Returns:
+            a new recognizer that shares this one's network (nothing is trained or copied; ``self`` is unchanged).
+            ``save`` keeps the speaker statistics with the model.
+        """
+        return self._adapted(audio_items(audio, sample_rate)[0])
+
+    def _adapted(self, items: list[tuple]) -> SpeechRecognizer:
+        """:meth:`adapt` on ``[(audio, rate or None)]``."""
+        self._check_fitted()
+        from rnnkit.speech.audio import load_audio
+        from rnnkit.speech.features import log_mel, speaker_stats
+
+        if self.features.normalize == "none":
+            raise ValueError("this model was trained with FeatureConfig(normalize='none'), which uses no "
+                             "statistics, so there is nothing to adapt to a speaker")
+        logmels = [log_mel(load_audio(a, self.features.sample_rate, rate, name=f"audio[{i}]"), self.features)
+                   for i, (a, rate) in enumerate(items)]
+        adapted = copy.copy(self)
+        adapted.speaker_stats_ = speaker_stats(logmels)
+        return adapted
 
     @torch.no_grad()
     def log_probs(self, feats: list[Tensor]) -> list[Tensor]:
@@ -352,6 +397,8 @@ class SpeechRecognizer:
                   "decoder": self.decoder.to_dict(), "alphabet": self.alphabet_.to_list(),
                   "stats": {"mean": self.stats_[0].tolist(), "std": self.stats_[1].tolist()},
                   "batch_size": self.batch_size}
+        if self.speaker_stats_ is not None:
+            config["speaker_stats"] = {"mean": self.speaker_stats_[0].tolist(), "std": self.speaker_stats_[1].tolist()}
         save_model_folder(path, self.model_.state_dict(), config,
                           extra={"transcripts.txt": "\n".join(self.transcripts_) + "\n"})
         return Path(path)
@@ -366,6 +413,9 @@ class SpeechRecognizer:
                   DecoderConfig.from_dict(config["decoder"]), batch_size=config.get("batch_size", 32))
         rec.alphabet_ = Alphabet(config["alphabet"])
         rec.stats_ = (torch.tensor(config["stats"]["mean"]), torch.tensor(config["stats"]["std"]))
+        if "speaker_stats" in config:
+            rec.speaker_stats_ = (torch.tensor(config["speaker_stats"]["mean"]),
+                                  torch.tensor(config["speaker_stats"]["std"]))
         rec.transcripts_ = Path(path, "transcripts.txt").read_text(encoding="utf-8").splitlines()
         rec._build_decoding()
         rec.model_ = AcousticModel(rec.model_config)

@@ -53,7 +53,10 @@ class Stream:
         self.buffer = torch.zeros(cfg.n_fft // 2)  # padded samples from the next frame's start on
         self.samples = 0  # real samples received
         self.frames = 0  # frames computed
-        self.norm = CausalNormalizer(*recognizer.stats_) if cfg.normalize == "causal" else None
+        mean, std = recognizer.stats_
+        if recognizer.speaker_stats_ is not None:  # adapted to a speaker: start from the speaker's mean
+            mean = recognizer.speaker_stats_[0]
+        self.norm = CausalNormalizer(mean, std) if cfg.normalize == "causal" else None
         self.pending = torch.zeros(0, cfg.n_mels)  # normalised frames waiting for a whole subsampling group
         self.state = None
         self.outputs: list[Tensor] = []  # (k, V) log-probabilities per chunk

@@ -44,3 +44,31 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
     rec.fit(pairs)
     rec.save(out)
     return rec
+
+
+def evaluate_per_speaker(scorer, pairs, speakers: list[str] | None, sample_rate: int | None = None) -> dict:
+    """Error rates over ``pairs`` of (audio, reference) with ``scorer`` (a recognizer or an ensemble) adapted to
+    each speaker first (``scorer.adapt``: speaker-level feature normalisation from the speaker's own, untranscribed
+    recordings among ``pairs``).
+
+    Args:
+        speakers: each pair's speaker, in order; None: all pairs are one speaker's.
+
+    Returns:
+        ``error_rates``' dict over all pairs, plus ``"speakers"``, the number of speakers adapted to.
+    """
+    from rnnkit.speech import data as D
+    from rnnkit.speech.recognizer import error_rates
+
+    split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
+    speakers = speakers if speakers is not None else [""] * len(split)
+    if len(speakers) != len(split):
+        raise ValueError(f"got {len(speakers)} speakers for {len(split)} pairs; give one speaker per pair")
+    hyps: list[str | None] = [None] * len(split)
+    for speaker in dict.fromkeys(speakers):
+        idx = [i for i, s in enumerate(speakers) if s == speaker]
+        items = [(split[i][0], split[i][2] or sample_rate) for i in idx]
+        adapted = scorer._adapted(items)
+        for i, text in zip(idx, adapted._transcribe(items)):
+            hyps[i] = text
+    return error_rates([text or "" for _, text, _ in split], hyps) | {"speakers": float(len(dict.fromkeys(speakers)))}
