@@ -24,6 +24,9 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
                         "under --max-time, so a time-cut run still ends annealed)")
     p.add_argument("--ema", type=float, default=None,
                    help="average the weights with this decay, e.g. 0.999 (TrainConfig.ema_decay)")
+    p.add_argument("--adapt", action="store_true",
+                   help="also score with speaker adaptation (SpeechRecognizer.adapt): each half of the test items "
+                        "normalised with the statistics of the other half's audio, never its own (cross_adapt)")
     p.add_argument("--out", default=None, help="write the results as JSON here")
     return p
 
@@ -56,6 +59,36 @@ def load_saved(models: str):
 
     recs = [SpeechRecognizer.load(m) for m in models.split(",")]
     return recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs)
+
+
+def cross_adapt(scorer, test: list[tuple]) -> list[tuple[object, list[int]]]:
+    """Speaker adaptation that never uses a test item's own audio: one speaker's test items (waveform, text, rate)
+    split into even and odd positions, each half scored by ``scorer`` adapted to the other half's audio.
+
+    Returns:
+        [(adapted scorer, indices of the test items it scores)] for the two halves.
+    """
+    halves = [list(range(0, len(test), 2)), list(range(1, len(test), 2))]
+    return [(scorer.adapt([test[i][0] for i in other], test[other[0]][2]), idx)
+            for idx, other in ((halves[0], halves[1]), (halves[1], halves[0]))]
+
+
+def adapted_scores(scorer, test: list[tuple]) -> dict:
+    """``evaluate``'s scores of ``scorer`` under :func:`cross_adapt`, with each ensemble member's WER."""
+    from rnnkit.speech.recognizer import error_rates
+
+    n_members = len(getattr(scorer, "members", []))
+    hyps: list = [None] * len(test)
+    member_hyps = [[None] * len(test) for _ in range(n_members)]
+    for adapted, idx in cross_adapt(scorer, test):
+        wavs = [test[i][0] for i in idx]
+        for i, h in zip(idx, adapted.transcribe(wavs, sample_rate=test[idx[0]][2])):
+            hyps[i] = h
+        for k, m in enumerate(getattr(adapted, "members", [])):
+            for i, h in zip(idx, m.transcribe(wavs, sample_rate=test[idx[0]][2])):
+                member_hyps[k][i] = h
+    refs = [t for _, t, _ in test]
+    return error_rates(refs, hyps) | {"members_wer": [error_rates(refs, h)["wer"] for h in member_hyps]}
 
 
 def score_saved(scorer, test: list) -> tuple[dict, list[dict]]:

@@ -16,6 +16,7 @@ import random
 
 from common import (
     Timer,
+    adapted_scores,
     add_burst,
     add_noise,
     augmentation_args,
@@ -73,9 +74,11 @@ def main() -> None:
             members = train_pair(args.pair)
         args.models = ",".join(m["save"] for m in members)
     if args.models:
-        scores, members = score_saved(load_saved(args.models), test)
+        scorer = load_saved(args.models)
+        scores, members = score_saved(scorer, test)
         finish(args, {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "models": args.models,
                       "n_test": len(test), **scores, "members_wer": [m["wer"] for m in members]}
+               | ({"adapted": adapted_scores(scorer, test)} if args.adapt else {})
                | ({"pair_train_seconds": round(t.seconds, 1)} if args.pair else {}))
         return
     normalize = args.normalize or ("causal" if args.streaming else "utterance")
@@ -138,6 +141,8 @@ def main() -> None:
         results.update({"stream_equals_whole_decode": f"{same}/{len(subset)}",
                         "stream_chunk_ms": 100, "stream_latency_ms_median": float(np.median(lat)),
                         "stream_rtf_median": float(np.median(rtf))})
+    if args.adapt:
+        results["adapted"] = adapted_scores(rec, test)
     finish(args, results)
 
 

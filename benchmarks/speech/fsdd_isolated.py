@@ -21,10 +21,12 @@ import random
 
 from common import (
     Timer,
+    adapted_scores,
     add_burst,
     add_noise,
     augmentation_args,
     budget_train_config,
+    cross_adapt,
     data_dir,
     finish,
     load_saved,
@@ -85,7 +87,8 @@ def main() -> None:
                       "pad_seconds": args.pad, "accuracy": scores["sentence_accuracy"],
                       "accuracy_closed_set_ctc_score": closed,
                       "wer": scores["wer"], "cer": scores["cer"],
-                      "members_accuracy": [m["sentence_accuracy"] for m in members]})
+                      "members_accuracy": [m["sentence_accuracy"] for m in members]}
+               | (adapted_accuracy(scorer, test) if args.adapt else {}))
         return
     speeds = [float(s) for s in args.speeds.split(",")]
     pairs, rng = [], random.Random(args.seed)
@@ -136,7 +139,8 @@ def main() -> None:
                   "accuracy_closed_set_ctc_score": closed, "accuracy_noise_padded": padded_acc, "wer": scores["wer"],
                   "cer": scores["cer"], "train_seconds": round(t.seconds, 1), "train_cpu_seconds": round(t.cpu_seconds, 1), "eval_seconds": round(te.seconds, 1),
                   "epochs": rec.fit_result_.epochs, "steps": rec.fit_result_.steps,
-                  "stopped": rec.fit_result_.stopped, "threads": torch.get_num_threads()})
+                  "stopped": rec.fit_result_.stopped, "threads": torch.get_num_threads()}
+           | (adapted_accuracy(rec, test) if args.adapt else {}))
 
 
 def padded_clips(clips: list, seconds: float) -> list[tuple]:
@@ -151,6 +155,15 @@ def padded_clips(clips: list, seconds: float) -> list[tuple]:
         silence = torch.zeros(int(round(seconds * sr)))
         out.append((torch.cat([silence, wav, silence]), text, sr))
     return out
+
+
+def adapted_accuracy(scorer, test: list[tuple]) -> dict:
+    """Accuracy (decoded, and closed set) with speaker adaptation that never uses a clip's own audio
+    (``common.cross_adapt``)."""
+    scores = adapted_scores(scorer, test)
+    closed = sum(closed_set_accuracy(a, [test[i] for i in idx]) * len(idx) for a, idx in cross_adapt(scorer, test))
+    return {"adapted_accuracy": scores["sentence_accuracy"], "adapted_accuracy_closed_set_ctc_score": closed / len(test),
+            "adapted_members_wer": scores["members_wer"]}
 
 
 def closed_set_accuracy(scorer, test: list[tuple], speeds: list[float] | None = None) -> float:
