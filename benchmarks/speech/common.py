@@ -74,7 +74,8 @@ def cross_adapt(scorer, test: list[tuple]) -> list[tuple[object, list[int]]]:
 
 
 def adapted_scores(scorer, test: list[tuple]) -> dict:
-    """``evaluate``'s scores of ``scorer`` under :func:`cross_adapt`, with each ensemble member's WER."""
+    """``evaluate``'s scores of ``scorer`` under :func:`cross_adapt`, with each ensemble member's WER and sentence
+    accuracy."""
     from rnnkit.speech.recognizer import error_rates
 
     n_members = len(getattr(scorer, "members", []))
@@ -88,7 +89,9 @@ def adapted_scores(scorer, test: list[tuple]) -> dict:
             for i, h in zip(idx, m.transcribe(wavs, sample_rate=test[idx[0]][2])):
                 member_hyps[k][i] = h
     refs = [t for _, t, _ in test]
-    return error_rates(refs, hyps) | {"members_wer": [error_rates(refs, h)["wer"] for h in member_hyps]}
+    members = [error_rates(refs, h) for h in member_hyps]
+    return error_rates(refs, hyps) | {"members_wer": [m["wer"] for m in members],
+                                      "members_sentence_accuracy": [m["sentence_accuracy"] for m in members]}
 
 
 def score_saved(scorer, test: list) -> tuple[dict, list[dict]]:

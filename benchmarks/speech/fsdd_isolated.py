@@ -163,7 +163,7 @@ def adapted_accuracy(scorer, test: list[tuple]) -> dict:
     scores = adapted_scores(scorer, test)
     closed = sum(closed_set_accuracy(a, [test[i] for i in idx]) * len(idx) for a, idx in cross_adapt(scorer, test))
     return {"adapted_accuracy": scores["sentence_accuracy"], "adapted_accuracy_closed_set_ctc_score": closed / len(test),
-            "adapted_members_wer": scores["members_wer"]}
+            "adapted_members_accuracy": scores["members_sentence_accuracy"]}
 
 
 def closed_set_accuracy(scorer, test: list[tuple], speeds: list[float] | None = None) -> float:
