@@ -121,7 +121,24 @@ def test_evaluate_per_speaker_adapts_each_speaker_on_their_own_recordings(models
             + rec.adapt([w for w, _, _ in b], 8000).transcribe([w for w, _, _ in b], sample_rate=8000))
     from rnnkit.speech.recognizer import error_rates
 
-    assert scores == error_rates([t for _, t, _ in pairs], hyps) | {"speakers": 2.0}
+    assert scores == error_rates([t for _, t, _ in pairs], hyps) | {"speakers": 2.0, "speakers_not_adapted": 0.0}
     assert evaluate_per_speaker(rec, pairs, None)["speakers"] == 1.0
     with pytest.raises(ValueError, match="got 3 speakers for 8 pairs"):
         evaluate_per_speaker(rec, pairs, ["a", "b", "c"])
+
+
+def test_a_speaker_with_too_little_audio_is_scored_unadapted_with_a_note(models):
+    rec = models["causal"]
+    long, short = tone_pairs(4, seed=11), [(w[:4000], t, sr) for w, t, sr in tone_pairs(1, seed=12)]  # <= 0.5 s
+    notes: list[str] = []
+    scores = evaluate_per_speaker(rec, long + short, ["a"] * 4 + ["b"], notes=notes)
+    assert scores["speakers_not_adapted"] == 1.0 and scores["speakers"] == 2.0
+    frames = 1 + len(short[0][0]) // 80  # 10 ms hop at 8 kHz
+    assert frames < 100 and notes == [
+        f"note: speaker b not adapted: speaker statistics need at least 100 frames (1 s of audio at a 10 ms hop), "
+        f"got {frames}; pass more recordings of the speaker"]
+    hyps = (rec.adapt([w for w, _, _ in long], 8000).transcribe([w for w, _, _ in long], sample_rate=8000)
+            + [rec.transcribe(short[0][0], sample_rate=8000)])
+    from rnnkit.speech.recognizer import error_rates
+
+    assert scores["wer"] == error_rates([t for _, t, _ in long + short], hyps)["wer"]

@@ -100,7 +100,10 @@ def evaluate(
     if adapt:
         from rnnkit.speech.workflow import evaluate_per_speaker
 
-        scores = evaluate_per_speaker(rec, pairs, read_manifest_speakers(data))
+        notes: list[str] = []
+        scores = evaluate_per_speaker(rec, pairs, read_manifest_speakers(data), notes=notes)
+        for note in notes:
+            typer.echo(note, err=True)
     else:
         scores = rec.evaluate(pairs)
     typer.echo(f"WER {scores['wer']:.2%}  CER {scores['cer']:.2%}  sentence accuracy "

@@ -209,15 +209,19 @@ def normalize(feats: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | 
 MIN_SPEAKER_FRAMES = 100  # 1 s of audio at a 10 ms hop: fewer frames give a mean dominated by one or two sounds
 
 
+class TooLittleAudio(ValueError):
+    """Too little of a speaker's audio to estimate their feature statistics (:func:`speaker_stats`)."""
+
+
 def speaker_stats(logmels: list[Tensor]) -> tuple[Tensor, Tensor]:
     """(mean (M,), std (M,)) over every frame of one speaker's unnormalised log-mels [(T_i, M)].
 
     Raises:
-        ValueError: fewer than ``MIN_SPEAKER_FRAMES`` frames in all.
+        TooLittleAudio: (a ValueError) fewer than ``MIN_SPEAKER_FRAMES`` frames in all.
     """
     frames = sum(f.shape[0] for f in logmels)
     if frames < MIN_SPEAKER_FRAMES:
-        raise ValueError(f"speaker statistics need at least {MIN_SPEAKER_FRAMES} frames (1 s of audio at a 10 ms "
+        raise TooLittleAudio(f"speaker statistics need at least {MIN_SPEAKER_FRAMES} frames (1 s of audio at a 10 ms "
                          f"hop), got {frames}; pass more recordings of the speaker")
     allf = torch.cat(logmels)  # (sum T, M)
     return allf.mean(0), allf.std(0, unbiased=False).clamp_min(1e-3)

@@ -46,18 +46,23 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
     return rec
 
 
-def evaluate_per_speaker(scorer, pairs, speakers: list[str] | None, sample_rate: int | None = None) -> dict:
+def evaluate_per_speaker(scorer, pairs, speakers: list[str] | None, sample_rate: int | None = None,
+                         notes: list[str] | None = None) -> dict:
     """Error rates over ``pairs`` of (audio, reference) with ``scorer`` (a recognizer or an ensemble) adapted to
     each speaker first (``scorer.adapt``: speaker-level feature normalisation from the speaker's own, untranscribed
     recordings among ``pairs``).
 
     Args:
         speakers: each pair's speaker, in order; None: all pairs are one speaker's.
+        notes: collects a line for each speaker with too little audio to adapt to (under 1 s in all); those
+            speakers' pairs are transcribed without adaptation rather than failing the whole evaluation.
 
     Returns:
-        ``error_rates``' dict over all pairs, plus ``"speakers"``, the number of speakers adapted to.
+        ``error_rates``' dict over all pairs, plus ``"speakers"`` (the number of speakers) and
+        ``"speakers_not_adapted"``.
     """
     from rnnkit.speech import data as D
+    from rnnkit.speech.features import TooLittleAudio
     from rnnkit.speech.recognizer import error_rates
 
     split = [D._split_pair(p, i) for i, p in enumerate(pairs)]  # (source, text, rate or None)
@@ -65,10 +70,17 @@ def evaluate_per_speaker(scorer, pairs, speakers: list[str] | None, sample_rate:
     if len(speakers) != len(split):
         raise ValueError(f"got {len(speakers)} speakers for {len(split)} pairs; give one speaker per pair")
     hyps: list[str | None] = [None] * len(split)
+    not_adapted = 0
     for speaker in dict.fromkeys(speakers):
         idx = [i for i, s in enumerate(speakers) if s == speaker]
         items = [(split[i][0], split[i][2] or sample_rate) for i in idx]
-        adapted = scorer._adapted(items)
+        try:
+            adapted = scorer._adapted(items)
+        except TooLittleAudio as e:
+            adapted, not_adapted = scorer, not_adapted + 1
+            if notes is not None:
+                notes.append(f"note: speaker {speaker or '(all files)'!s} not adapted: {e}")
         for i, text in zip(idx, adapted._transcribe(items)):
             hyps[i] = text
-    return error_rates([text or "" for _, text, _ in split], hyps) | {"speakers": float(len(dict.fromkeys(speakers)))}
+    return error_rates([text or "" for _, text, _ in split], hyps) | {
+        "speakers": float(len(dict.fromkeys(speakers))), "speakers_not_adapted": float(not_adapted)}
