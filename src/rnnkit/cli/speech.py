@@ -4,6 +4,7 @@ A manifest is a CSV with the header ``path,text``; relative paths resolve agains
 
     rnnkit speech fit --data train.csv --out digits-model --max-time 10
     rnnkit speech transcribe --model digits-model a.wav b.wav      # prints "file<TAB>text" a line
+    rnnkit speech transcribe --model digits-model --adapt a.wav b.wav c.wav   # one speaker's files
     rnnkit speech eval --model digits-model --data test.csv --json scores.json
     rnnkit speech eval --model m0 --model m1 --model m2 --data test.csv     # an ensemble of three
     rnnkit speech eval --model digits-model --data test.csv --adapt        # per speaker (column "speaker")

@@ -6,6 +6,7 @@ Example:
     >>> rec.transcribe("0_theo_0.wav")                                           # 'zero'
     >>> rec.evaluate(test_pairs)                                                 # {'wer': ..., 'cer': ...}
     >>> rec.save("digits-model"); SpeechRecognizer.load("digits-model")
+    >>> rec.adapt(["1_theo_0.wav", "2_theo_0.wav", "3_theo_0.wav"]).transcribe("0_theo_0.wav")  # one speaker
 """
 
 from __future__ import annotations
