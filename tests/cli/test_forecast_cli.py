@@ -113,3 +113,18 @@ def test_fit_without_the_linear_skip(csv, tmp_path, capsys):
     assert code == 0, err
     cfg = json.loads((model / "config.json").read_text())
     assert cfg["params"]["linear_skip"] is False and cfg["net"]["linear_skip"] is False
+
+
+def test_predict_plot_reads_a_wide_file_with_day_first_dates(tmp_path, capsys):
+    t = pd.date_range("2024-01-01", periods=40, freq="D")
+    path = tmp_path / "wide.csv"
+    pd.DataFrame({"Date": t.strftime("%d.%m.%Y"), "Store A": np.sin(np.arange(40.0)), "Store B": np.arange(40.0)}
+                 ).to_csv(path, sep=";", index=False)
+    model, fc_path, png = tmp_path / "m", tmp_path / "fc.csv", tmp_path / "fc.png"
+    code, _, err = run(["forecast", "fit", "--data", str(path), "--time-col", "Date", "--horizon", "4",
+                        "--input-size", "12", "--epochs", "1", "--device", "cpu", "--out", str(model)], capsys)
+    assert code == 0, err
+    code, out, err = run(["forecast", "predict", "--model", str(model), "--data", str(path), "--out", str(fc_path),
+                          "--plot", str(png)], capsys)
+    assert code == 0, err
+    assert png.stat().st_size > 0 and pd.read_csv(fc_path).Date.iloc[0] == "2024-02-10"

@@ -119,6 +119,19 @@ def test_autoregressive_forecasts_longer_horizons():
     with _err("horizon 10 is longer than the trained horizon 4; refit with horizon=10, or use "
               "decoder='autoregressive' for open horizons"):
         g.predict(horizon=10)
+    with _err("decoder='autoregressive' needs a recurrent model (lstm, gru, rnn, minGRU, minLSTM or lnlstm); "
+              "segrnn forecasts the whole horizon at once, so use decoder='direct' with it"):
+        Forecaster("segrnn", decoder="autoregressive")
+
+
+def test_backtest_start_is_read_as_the_dates_were():
+    df = make_long(1, n=80, freq="D").drop(columns="unique_id")  # 1 January to 20 March 2024
+    f = Forecaster("gru", **dict(TINY, epochs=1)).fit(df)
+    dotted = df.assign(ds=df.ds.dt.strftime("%d.%m.%Y"))  # day first: 01.03.2024 is the 1st of March
+    n = f.backtest(df, start="2024-03-01").metrics["n_windows"]
+    assert n == 17 and f.backtest(dotted, start="01.03.2024").metrics["n_windows"] == n
+    assert f.backtest(dotted, start="2024-03-01").metrics["n_windows"] == n
+    assert f.backtest(df, start="2024-03-01T01:00:00+01:00").metrics["n_windows"] == n  # times are UTC
 
 
 def test_misuse_messages(tmp_path, long_df):

@@ -158,3 +158,58 @@ def test_bad_types():
     _raises("data must be a pandas DataFrame (long or wide) or a numpy array, got list", [1, 2, 3])
     _raises("a numpy array must be (T,) or (T, C), got shape (2, 2, 2)", np.zeros((2, 2, 2)))
     _raises("fill must be None or one of ('ffill', 'interpolate', 'zero'), got 'mean'", np.zeros(5), fill="mean")
+
+
+def test_missing_times_and_ids_are_named_not_dropped(long_df):
+    df = long_df.astype({"ds": object, "unique_id": object})
+    df.loc[7, "ds"] = None
+    _raises("time column 'ds' has 1 missing value(s), the first at row 7; drop those rows or fill them in", df)
+    _raises("time column 'ds' has 1 missing value(s), the first at row 7", df.assign(ds=df.ds.astype(str).where(
+        df.ds.notna())))  # dates read as text
+    df = long_df.astype({"unique_id": object})
+    df.loc[[3, 4], "unique_id"] = np.nan
+    _raises("series id column 'unique_id' has 2 missing value(s), the first at row 3", df, fill="ffill")
+    ints = pd.DataFrame({"ds": np.r_[np.arange(9.0), np.nan], "y": np.arange(10.0)})
+    _raises("time column 'ds' has 1 missing value(s), the first at row 9", ints)
+
+
+def test_wide_columns_may_start_late_and_end_early():
+    t = pd.date_range("2024-01-01", periods=10, freq="D")
+    b = np.r_[np.full(3, np.nan), np.arange(5.0), np.nan, np.nan]
+    s = load_frame(pd.DataFrame({"ds": t, "a": np.arange(10.0), "b": b}), fill="ffill")
+    assert [len(v) for v in s.values] == [10, 5]  # no made-up values before 'b' starts or after it ends
+    assert s.times[1][0] == t[3] and s.times[1][-1] == t[7] and s.values[1].tolist() == list(range(5))
+    b[5] = np.nan  # a gap inside is still a gap
+    _raises("target series 'b' has 1 NaN/inf value(s), the first at ds=2024-01-06T00:00:00",
+            pd.DataFrame({"ds": t, "a": np.arange(10.0), "b": b}))
+
+
+def test_offsets_that_change_with_daylight_saving_are_read_as_utc():
+    t = pd.date_range("2024-03-30", periods=48, freq="h", tz="Europe/Berlin")  # 31 March: 02:00 does not exist
+    s = load_frame(pd.DataFrame({"ds": [x.isoformat() for x in t], "y": np.arange(48.0)}))
+    assert s.freq == "h" and len(s.values[0]) == 48 and s.times[0].tz is None
+    assert s.times[0][0] == pd.Timestamp("2024-03-29 23:00")
+    s = load_frame(pd.DataFrame({"ds": t, "y": np.arange(48.0)}))  # a time-zone-aware column: the same
+    assert s.freq == "h" and s.times[0][0] == pd.Timestamp("2024-03-29 23:00")
+
+
+def test_dates_that_read_both_ways_take_the_regular_or_dotted_day_first_reading():
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    for fmt in ("%d/%m/%Y", "%d.%m.%Y", "%m/%d/%Y"):  # 01/02/2023 would otherwise be 2 January
+        s = load_frame(pd.DataFrame({"ds": months.strftime(fmt), "y": np.arange(24.0)}))
+        assert s.freq == "MS" and s.times[0][1] == pd.Timestamp("2023-02-01"), fmt
+    days = pd.date_range("2024-01-01", periods=10, freq="D")  # all days <= 12
+    s = load_frame(pd.DataFrame({"ds": days.strftime("%d.%m.%Y"), "y": np.arange(10.0)}))
+    assert s.freq == "D" and s.dayfirst and s.times[0][-1] == pd.Timestamp("2024-01-10")
+
+
+def test_data_at_another_step_than_the_model_says_so(long_df):
+    _raises("series 's0' steps every h but the model was fitted on steps of D; give it data at that step "
+            "(resample it), or fit a model on data like this", long_df, freq="D")
+
+
+def test_a_column_declared_twice_is_an_error(long_df):
+    df = long_df.assign(load=1.0)
+    _raises("column 'load' is declared twice (as a covariate and as the target, time, id or another covariate); "
+            "give each column one role", df, past_covariates=["load"], future_covariates=["load"])
+    _raises("column 'y' is declared twice", df.drop(columns="load"), past_covariates=["y"])

@@ -6,6 +6,7 @@ thousands of windows takes seconds. ``refit=True`` trains a fresh model before e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,10 +57,13 @@ def start_rows(s: SeriesSet, start) -> np.ndarray:
         return start_rows(s, int(start))
     if not s.is_datetime:
         raise ValueError(f"start must be an integer for integer time steps, got {start!r}")
-    try:
-        ts = pd.Timestamp(start)
+    try:  # as the data's dates were read: 01.03.2024 is the 1st of March when they were day first
+        dayfirst = s.dayfirst and isinstance(start, str) and not re.match(r"\s*\d{4}", start)  # not ISO 8601
+        ts = pd.Timestamp(pd.to_datetime(start, dayfirst=True) if dayfirst else start)
     except (ValueError, TypeError):
         raise ValueError(f"start must be a row index or a timestamp, got {start!r}") from None
+    if ts.tz is not None:  # the data's times are UTC without a zone (see rnnkit.forecast.frames)
+        ts = ts.tz_convert(None)
     return np.array([int(np.searchsorted(t, ts)) for t in s.times])
 
 

@@ -84,6 +84,9 @@ class Forecaster:
             raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        if model == "segrnn" and decoder == "autoregressive":
+            raise ValueError("decoder='autoregressive' needs a recurrent model (lstm, gru, rnn, minGRU, minLSTM or "
+                             "lnlstm); segrnn forecasts the whole horizon at once, so use decoder='direct' with it")
         self.model, self.cell, self.decoder, self.norm, self.transform = model, cell, decoder, norm, transform
         self.input_size = check_positive_int("input_size", input_size)
         self.horizon = check_positive_int("horizon", horizon)

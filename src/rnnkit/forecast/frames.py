@@ -4,10 +4,12 @@ Formats accepted by ``Forecaster.fit`` / ``predict`` / ``backtest``:
 
 * long (Nixtla's convention): columns ``unique_id, ds, y`` plus declared covariate columns, one row per (series, time);
   without ``unique_id`` the frame is one series;
-* wide: a time column and one numeric column per series (no target column);
+* wide: a time column and one numeric column per series (no target column); blank cells before a column's first
+  value or after its last mean that series starts later or ends earlier;
 * numpy: ``(T,)`` for one series or ``(T, C)`` for C series, with integer time 0..T-1.
 
-``ds`` may hold dates or integers. Every problem found here is a ValueError that says where and what to do.
+``ds`` may hold dates (with a time zone: read as UTC) or integers. Every problem found here is a ValueError that
+says where and what to do.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class SeriesSet:
     future_cols: list[str] = field(default_factory=list)
     static_cols: list[str] = field(default_factory=list)
     has_id: bool = True  # False for a single series given without an id column (output then has no id column)
+    dayfirst: bool = False  # dates were read day first (31.01.2024), so a backtest start is read the same way
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -74,23 +77,56 @@ def _check_numeric(df: pd.DataFrame, col: str, what: str) -> None:
         raise ValueError(f"{what} column {col!r} must be numeric, got dtype {s.dtype}{example}")
 
 
-def _parse_times(s: pd.Series, time_col: str) -> pd.Series:
+def _naive(s: pd.Series) -> pd.Series:
+    """Times with a time zone as UTC without it: a daylight-saving change then leaves no gap or repeated hour."""
+    return s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+
+
+def _parse_times(s: pd.Series, time_col: str) -> tuple[pd.Series, bool]:
+    """``s`` as datetimes or int64 steps, and whether the dates were read day first (31.01.2024)."""
     if pd.api.types.is_datetime64_any_dtype(s):
-        return pd.to_datetime(s).dt.tz_localize(None) if getattr(s.dt, "tz", None) else s
+        return _naive(s), False
     if pd.api.types.is_integer_dtype(s):
-        return s.astype("int64")
+        return s.astype("int64"), False
     if pd.api.types.is_float_dtype(s) and np.all(np.isfinite(s)) and np.all(s == np.round(s)):
-        return s.astype("int64")
+        return s.astype("int64"), False
     try:
-        return pd.to_datetime(s)
+        first = _naive(pd.to_datetime(s))
     except (ValueError, TypeError) as e:
         reason = str(e).splitlines()[0].split(". You might")[0]
+    else:
+        return _either_way(s, first)
+    if "timezone" in reason:  # offsets that change with daylight saving (+01:00, then +02:00)
+        return _naive(pd.to_datetime(s, utc=True)), False
     try:  # 31.01.2024: day-first dates, usual outside the US; month-first ones have already failed
-        return pd.to_datetime(s, dayfirst=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _naive(pd.to_datetime(s, dayfirst=True)), True
     except (ValueError, TypeError):
         pass
     raise ValueError(f"time column {time_col!r} must hold dates or integers; could not parse it ({reason}); write "
                      f"dates as 2024-01-31 13:00 (ISO 8601), or give integer steps")
+
+
+def _either_way(s: pd.Series, month_first: pd.Series) -> tuple[pd.Series, bool]:
+    """Dates such as 01.02.2024 that read month first and day first: take day first for dotted dates (a German,
+    Russian... habit; US dates use slashes) and otherwise the reading on a regular grid, so monthly 01/02/2024,
+    01/03/2024... do not become days."""
+    text = str(s.iloc[0]).strip()
+    if not re.match(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}", text):  # ISO 8601 or words: one reading only
+        return month_first, False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            day_first = _naive(pd.to_datetime(s, dayfirst=True))
+    except (ValueError, TypeError):
+        return month_first, False
+    if day_first.equals(month_first):
+        return month_first, False
+    regular = [infer_freq(pd.DatetimeIndex(np.unique(t.to_numpy()))) is not None for t in (month_first, day_first)]
+    if text[2:3] == "." or (regular[1] and not regular[0]):
+        return day_first, True
+    return month_first, False
 
 
 def _from_numpy(arr: np.ndarray, time_col: str) -> pd.DataFrame:
@@ -171,6 +207,10 @@ def _regularize(uid: str, g: pd.DataFrame, time_col: str, freq, fill: str | None
     if freq is not None and infer_freq(times) == freq or len(times) < 2:
         return g
     if fill is None:
+        own = infer_freq(times)
+        if own is not None:  # regular, but not at the step the model was fitted on
+            raise ValueError(f"series {uid!r} steps every {own} but the model was fitted on steps of {freq}; give it "
+                             f"data at that step (resample it), or fit a model on data like this")
         raise _irregular_error(uid, times, time_col)
     if isinstance(times, pd.DatetimeIndex):
         grid = pd.date_range(times[0], times[-1], freq=freq)
@@ -205,6 +245,10 @@ def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "
     covs = {"past": list(past_covariates or ()), "future": list(future_covariates or ()),
             "static": list(static_covariates or ())}
     declared = [c for v in covs.values() for c in v]
+    twice = [c for i, c in enumerate(declared) if c in declared[:i] or c in (target, time_col, id_col)]
+    if twice:
+        raise ValueError(f"column {twice[0]!r} is declared twice (as a covariate and as the target, time, id or "
+                         f"another covariate); give each column one role")
     if isinstance(data, np.ndarray):
         if declared:
             raise ValueError("covariates need a long DataFrame with named columns, not a numpy array")
@@ -220,7 +264,12 @@ def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "
                              f"(pass time_col=..., CLI --time-col)")
     if len(df) == 0:
         raise ValueError("data has no rows")
-    has_id = id_col in df.columns
+    for col, what in ((time_col, "time"), (id_col, "series id")):
+        missing = df[col].isna().to_numpy() if col in df.columns else np.zeros(0, bool)
+        if missing.any():
+            raise ValueError(f"{what} column {col!r} has {int(missing.sum())} missing value(s), the first at row "
+                             f"{df.index[np.argmax(missing)]}; drop those rows or fill them in")
+    has_id, wide = id_col in df.columns, False
     if has_id or target in df.columns:  # long format
         need = [time_col, target] + declared
         missing = [c for c in need if c not in df.columns]
@@ -241,19 +290,32 @@ def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "
         for c in value_cols:
             _check_numeric(df, c, "series")
         df = df.melt(id_vars=[time_col], value_vars=value_cols, var_name=id_col, value_name=target)
-        has_id = len(value_cols) > 1 or value_cols[0] != target
+        has_id, wide = len(value_cols) > 1 or value_cols[0] != target, True
     _check_numeric(df, target, "target")
     for c in declared:
         _check_numeric(df, c, "covariate")
-    df[time_col] = _parse_times(df[time_col], time_col)
+    df[time_col], dayfirst = _parse_times(df[time_col], time_col)
     df[id_col] = df[id_col].astype(str)
     df = df.sort_values([id_col, time_col], kind="stable")
     dup = df.duplicated([id_col, time_col])
     if dup.any():
         row = df[dup].iloc[0]
         n = int(((df[id_col] == row[id_col]) & (df[time_col] == row[time_col])).sum())
-        raise ValueError(f"duplicate timestamps in series {row[id_col]!r}: ds={_fmt(row[time_col])} appears {n} times")
-    return _split(df, target, time_col, id_col, covs, fill, freq, has_id)
+        raise ValueError(f"duplicate timestamps in series {row[id_col]!r}: {time_col}={_fmt(row[time_col])} appears "
+                         f"{n} times")
+    if wide:  # blank cells before a column's first value or after its last: that series starts later or ends earlier
+        df = df[_within_values(df[target], df[id_col])]
+    s = _split(df, target, time_col, id_col, covs, fill, freq, has_id)
+    s.dayfirst = dayfirst
+    return s
+
+
+def _within_values(y: pd.Series, ids: pd.Series) -> pd.Series:
+    """Rows of time-sorted series from each one's first finite value to its last (all rows where it has none)."""
+    ok = pd.Series(np.isfinite(y.to_numpy(dtype="float64")), index=y.index)
+    started = ok.groupby(ids).cummax()
+    not_ended = ok[::-1].groupby(ids[::-1]).cummax()[::-1]
+    return (started & not_ended) | ~ok.groupby(ids).transform("any")
 
 
 def _split(df, target, time_col, id_col, covs, fill, freq, has_id) -> SeriesSet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rnnkit.forecast.frames import SeriesSet, _fmt, future_index
+from rnnkit.forecast.frames import SeriesSet, _fmt, _parse_times, future_index
 
 # Season length by the base of a pandas frequency alias (hourly data repeats daily, and so on).
 SEASONS = {"min": 60, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "ME": 12, "MS": 12, "Q": 4, "QE": 4, "QS": 4}
@@ -69,7 +69,7 @@ def future_block(s: SeriesSet, future_covariates, horizon: int, time_col: str, i
     if missing:
         raise ValueError(f"future_covariates is missing column(s) {missing}; columns are {list(f.columns)}")
     f = f.copy()
-    f[time_col] = pd.to_datetime(f[time_col]) if s.is_datetime else f[time_col].astype("int64")
+    f[time_col] = _parse_times(f[time_col], time_col)[0] if s.is_datetime else f[time_col].astype("int64")
     if id_col not in f.columns:
         f[id_col] = s.ids[0] if len(s.ids) == 1 else None
     f[id_col] = f[id_col].astype(str)
@@ -81,6 +81,7 @@ def future_block(s: SeriesSet, future_covariates, horizon: int, time_col: str, i
         if bad.any():
             k = int(np.argmax(bad))
             raise ValueError(f"future covariates of series {uid!r} do not reach over the horizon: no value at "
-                             f"ds={_fmt(want[k])} (the forecast needs them up to ds={_fmt(want[-1])}, horizon {horizon})")
+                             f"{time_col}={_fmt(want[k])} (the forecast needs them up to {time_col}={_fmt(want[-1])}, "
+                             f"horizon {horizon})")
         out.append(g.to_numpy(dtype=np.float32))
     return out
