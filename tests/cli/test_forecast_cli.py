@@ -128,3 +128,24 @@ def test_predict_plot_reads_a_wide_file_with_day_first_dates(tmp_path, capsys):
                           "--plot", str(png)], capsys)
     assert code == 0, err
     assert png.stat().st_size > 0 and pd.read_csv(fc_path).Date.iloc[0] == "2024-02-10"
+
+
+def test_ignored_columns_and_zero_padded_ids(csv, tmp_path, capsys):
+    df = pd.read_csv(csv)
+    df["unique_id"] = df["unique_id"].map({"a": "001", "b": "002"})
+    df["note"] = "meter read by hand"
+    path = tmp_path / "notes.csv"
+    df.to_csv(path, index=False)
+    model, fc_path = tmp_path / "m", tmp_path / "fc.csv"
+    fit = ["forecast", "fit", "--data", str(path), "--horizon", "4", "--input-size", "12", "--out", str(model),
+           "--epochs", "1", "--device", "cpu"]
+    code, _, err = run(fit, capsys)
+    assert code == 2 and err.startswith("error: column(s) ['note'] are not used") and "--ignore" in err
+    assert run([*fit, "--ignore", "note"], capsys)[0] == 0
+    code, _, err = run(["forecast", "predict", "--model", str(model), "--data", str(path), "--out", str(fc_path),
+                        "--ignore", "note"], capsys)
+    assert code == 0, err
+    assert sorted(set(pd.read_csv(fc_path, dtype={"unique_id": str}).unique_id)) == ["001", "002"]
+    code, _, err = run(["forecast", "backtest", "--model", str(model), "--data", str(path), "--start", "60",
+                        "--ignore", "notes"], capsys)
+    assert code == 2 and err.startswith("error: --ignore names column(s) ['notes'] that ")

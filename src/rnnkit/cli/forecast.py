@@ -12,19 +12,28 @@ from rnnkit.cli.common import DeviceOpt, EpochsOpt, JsonOpt, MaxTimeOpt, SeedOpt
 app = typer.Typer(help="Time-series forecasting: fit, predict, backtest, demo.", no_args_is_help=True)
 
 FillOpt = typer.Option(None, "--fill", help="Fill NaN / inf / missing steps: ffill, interpolate or zero.")
+IgnoreOpt = typer.Option(None, "--ignore", help="Comma-separated columns of the CSV to leave out (notes, labels).")
 
 
-def _csv(path: Path):
+def _csv(path: Path, id_col: str | None = None, ignore: str | None = None):
+    """The CSV as a DataFrame: series ids kept as text (001 stays 001), the ``ignore`` columns dropped."""
     import pandas as pd
 
     if not Path(path).is_file():
         raise ValueError(f"data file {path} not found")
-    df = pd.read_csv(path)
+    dtype = {id_col: str} if id_col else None
+    df = pd.read_csv(path, dtype=dtype)
     if df.shape[1] == 1:  # one column: a semicolon-, tab- or bar-separated file read as commas
         for sep in (";", "\t", "|"):
             if sep in str(df.columns[0]):
-                return pd.read_csv(path, sep=sep)
-    return df
+                df = pd.read_csv(path, sep=sep, dtype=dtype)
+                break
+    drop = _names(ignore)
+    missing = [c for c in drop if c not in df.columns]
+    if missing:
+        raise ValueError(f"--ignore names column(s) {missing} that {path} does not have; its columns are "
+                         f"{list(df.columns)}")
+    return df.drop(columns=drop)
 
 
 def _names(text: str | None) -> list[str]:
@@ -53,6 +62,7 @@ def fit(
     past_covariates: str = typer.Option(None, "--past-covariates", help="Comma-separated column names."),
     future_covariates: str = typer.Option(None, "--future-covariates", help="Comma-separated column names."),
     static_covariates: str = typer.Option(None, "--static-covariates", help="Comma-separated column names."),
+    ignore: str = IgnoreOpt,
     ema: float = typer.Option(None, "--ema", help="Average the weights with this decay, e.g. 0.999 (pays when "
                                                    "training runs many epochs)."),
     fill: str = FillOpt,
@@ -72,7 +82,7 @@ def fit(
     f = Forecaster(model, input_size=input_size, horizon=horizon, quantiles=qs or None, loss=loss, decoder=decoder,
                    norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device),
                    epochs=epochs or 30, max_time=max_time, ema_decay=ema)
-    f.fit(_csv(data), target=target, time_col=time_col, id_col=id_col, past_covariates=_names(past_covariates),
+    f.fit(_csv(data, id_col, ignore), target=target, time_col=time_col, id_col=id_col, past_covariates=_names(past_covariates),
           future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)
     f.save(out)
     r = f.fit_result_
@@ -90,13 +100,14 @@ def predict(
     horizon: int = typer.Option(None, "--horizon", help="Steps to forecast (default: the trained horizon)."),
     future_covariates: Path = typer.Option(None, "--future-covariates", help="CSV of future covariates."),
     fill: str = FillOpt,
+    ignore: str = IgnoreOpt,
 ) -> None:
     """Forecast the horizon steps after the end of each series in the CSV."""
     from rnnkit.forecast import Forecaster
 
     f = Forecaster.load(model)
-    df = _csv(data)
-    fut = _csv(future_covariates) if future_covariates else None
+    df = _csv(data, f.columns_["id_col"], ignore)
+    fut = _csv(future_covariates, f.columns_["id_col"]) if future_covariates else None
     fc = f.predict(horizon=horizon, data=df, future_covariates=fut, fill=fill)
     out.parent.mkdir(parents=True, exist_ok=True)
     fc.to_csv(out, index=False)
@@ -121,13 +132,14 @@ def backtest(
     refit: bool = typer.Option(False, "--refit", help="Re-fit a fresh model before every window."),
     plot: Path = typer.Option(None, "--plot", help="Write a PNG of the error per window."),
     fill: str = FillOpt,
+    ignore: str = IgnoreOpt,
     json_path: Path = JsonOpt,
 ) -> None:
     """Score the model on every window whose forecast starts at or after --start, against seasonal naive."""
     from rnnkit.forecast import Forecaster
 
     f = Forecaster.load(model)
-    res = f.backtest(_csv(data), start=start, stride=stride, refit=refit, fill=fill)
+    res = f.backtest(_csv(data, f.columns_["id_col"], ignore), start=start, stride=stride, refit=refit, fill=fill)
     _table(res.metrics)
     if plot:
         from rnnkit.forecast.plots import plot_backtest

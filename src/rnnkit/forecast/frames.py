@@ -278,7 +278,7 @@ def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "
         unused = [c for c in df.columns if c not in need + [id_col]]
         if unused:
             raise ValueError(f"column(s) {unused} are not used: declare them as past_covariates, future_covariates "
-                             f"or static_covariates, or drop them")
+                             f"or static_covariates, or drop them (CLI: --ignore)")
         df = df.copy() if has_id else df.assign(**{id_col: target})
     else:  # wide: every other column is a series
         if declared:
