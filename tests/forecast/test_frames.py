@@ -94,7 +94,10 @@ def test_missing_columns(long_df):
 
 def test_unknown_columns(long_df):
     _raises("column(s) ['extra'] are not used: declare them as past_covariates, future_covariates or "
-            "static_covariates, or drop them", long_df.assign(extra=1.0))
+            "static_covariates, or drop them (CLI: --ignore)", long_df.assign(extra=1.0))
+    with pytest.raises(ValueError, match=r"\['unique_id'\] are not used: .*if one of them is the series id, name it "
+                       r"\(id_col=..., CLI --id-col\): there is no column 'store'$"):
+        load_frame(long_df, id_col="store")  # a misspelled or misremembered id column
 
 
 def test_non_numeric_target(long_df):

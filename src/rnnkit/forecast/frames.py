@@ -277,8 +277,10 @@ def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "
             raise ValueError(f"column(s) {missing} not found in data; columns are {list(df.columns)}")
         unused = [c for c in df.columns if c not in need + [id_col]]
         if unused:
+            hint = "" if has_id else (f"; if one of them is the series id, name it (id_col=..., CLI --id-col): "
+                                      f"there is no column {id_col!r}")
             raise ValueError(f"column(s) {unused} are not used: declare them as past_covariates, future_covariates "
-                             f"or static_covariates, or drop them (CLI: --ignore)")
+                             f"or static_covariates, or drop them (CLI: --ignore){hint}")
         df = df.copy() if has_id else df.assign(**{id_col: target})
     else:  # wide: every other column is a series
         if declared:
