@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 import wave
 
 import numpy as np
@@ -54,6 +55,63 @@ def test_write_then_read_round_trip(tmp_path):
     wav, sr = read_wav(tmp_path / "a.wav")
     assert sr == 16000
     np.testing.assert_allclose(wav.numpy(), x, atol=1e-4)
+
+
+def _riff(fmt: bytes, data: bytes, before: bytes = b"") -> bytes:
+    """A wav file's bytes from its fmt chunk body and sample bytes (``before``: chunks ahead of fmt)."""
+    body = (b"WAVE" + before + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data))
+            + data)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _fmt(tag: int, channels: int, bits: int, rate: int = 8000, sub: int | None = None) -> bytes:
+    block = channels * bits // 8
+    if sub is None:
+        return struct.pack("<HHIIHH", tag, channels, rate, rate * block, block, bits)
+    guid = struct.pack("<H", sub) + bytes.fromhex("000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_*
+    return struct.pack("<HHIIHHHHI", 0xFFFE, channels, rate, rate * block, block, bits, 22, bits, 0) + guid
+
+
+@pytest.mark.parametrize("bits", [32, 64])
+def test_float_wav(tmp_path, bits):
+    """Audacity and many Python tools write 32-bit float wav, which the standard ``wave`` module rejects."""
+    x = np.array([0.0, 0.5, -0.5, 0.25, -1.0])
+    (tmp_path / "f.wav").write_bytes(_riff(_fmt(3, 1, bits), x.astype("<f4" if bits == 32 else "<f8").tobytes()))
+    wav, sr = read_wav(tmp_path / "f.wav")
+    assert sr == 8000 and wav.dtype == torch.float32
+    np.testing.assert_allclose(wav.numpy(), x, atol=1e-7)
+
+
+def test_extensible_wav_float_stereo_and_24_bit_pcm(tmp_path):
+    """WAVE_FORMAT_EXTENSIBLE (24-bit and multichannel recorders): the real format is in the sub-format GUID;
+    a chunk before fmt whose text holds b"data" does not confuse the reader."""
+    left, right = np.array([0.5, -0.25, 0.0], np.float32), np.array([0.25, 0.25, 1.0], np.float32)
+    st = np.stack([left, right], 1).astype("<f4").tobytes()
+    (tmp_path / "st.wav").write_bytes(_riff(_fmt(3, 2, 32, 16000, sub=3), st, before=b"LIST\x06\x00\x00\x00data!!"))
+    wav, sr = read_wav(tmp_path / "st.wav")
+    assert sr == 16000
+    np.testing.assert_allclose(wav.numpy(), (left + right) / 2, atol=1e-7)
+    ints = np.array([0, 4194304, -4194304, -8388608], dtype="<i4")  # 0, 0.5, -0.5, -1 at 24 bits
+    raw = b"".join(v.tobytes()[:3] for v in ints)
+    (tmp_path / "p24.wav").write_bytes(_riff(_fmt(1, 1, 24, sub=1), raw))
+    np.testing.assert_allclose(read_wav(tmp_path / "p24.wav")[0].numpy(), [0.0, 0.5, -0.5, -1.0], atol=1e-7)
+
+
+def test_unsupported_and_broken_float_wavs_name_the_file(tmp_path):
+    (tmp_path / "f16.wav").write_bytes(_riff(_fmt(3, 1, 16), b"\x00" * 8))
+    with pytest.raises(ValueError, match=r"f16\.wav has 16-bit float samples; rnnkit reads 32 or 64-bit float wav"):
+        read_wav(tmp_path / "f16.wav")
+    (tmp_path / "nan.wav").write_bytes(_riff(_fmt(3, 1, 32), np.array([0.1, np.nan], "<f4").tobytes()))
+    with pytest.raises(ValueError, match=r"nan\.wav holds NaN or inf samples"):
+        read_wav(tmp_path / "nan.wav")
+    cut = _riff(_fmt(3, 1, 32), np.zeros(100, "<f4").tobytes())[:-40]
+    (tmp_path / "cut.wav").write_bytes(cut)
+    with pytest.raises(ValueError, match=r"cut\.wav is corrupt \(truncated\): header promises 100 frames, file "
+                                         r"holds 90"):
+        read_wav(tmp_path / "cut.wav")
+    (tmp_path / "alaw.wav").write_bytes(_riff(_fmt(6, 1, 8), b"\x00" * 8))  # A-law: not read, as before
+    with pytest.raises(ValueError, match=r"alaw\.wav is not a readable PCM wav file \(unknown format: 6\)"):
+        read_wav(tmp_path / "alaw.wav")
 
 
 def test_not_a_wav_names_the_file(tmp_path):

@@ -1,4 +1,5 @@
-"""Audio in: wav files read with the standard library ``wave`` module, and windowed-sinc resampling in torch.
+"""Audio in: wav files read with the standard library (``wave``, and ``struct`` for the float and extensible wav
+formats that ``wave`` does not read), and windowed-sinc resampling in torch.
 
 torchaudio does not load with torch 2.13 CPU wheels and librosa would add about 430 MB, so both pieces are written
 here in a few lines each.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import wave
 from pathlib import Path
 
@@ -25,8 +27,12 @@ from torch.nn import functional as F
 _PCM = {1: (np.uint8, 128.0), 2: (np.int16, 32768.0), 3: (None, 8388608.0), 4: (np.int32, 2147483648.0)}
 
 
+FLOAT, EXTENSIBLE = 3, 0xFFFE  # wav format tags that ``wave`` rejects: IEEE float, and WAVE_FORMAT_EXTENSIBLE
+
+
 def read_wav(path: str | os.PathLike) -> tuple[Tensor, int]:
-    """Read a PCM wav file (8, 16, 24 or 32 bits; mono, stereo or more channels mixed to mono).
+    """Read a wav file: PCM (8, 16, 24 or 32 bits) or IEEE float (32 or 64 bits), also in the extensible format
+    that 24-bit and multichannel recorders write; mono, stereo or more channels mixed to mono.
 
     Args:
         path: the wav file.
@@ -44,14 +50,20 @@ def read_wav(path: str | os.PathLike) -> tuple[Tensor, int]:
         raise OSError(f"audio file {path} does not exist")
     if path.stat().st_size == 0:
         raise ValueError(f"{path} is empty (0 bytes): it holds no audio; record or export it again")
+    tag = 1
     try:
         with wave.open(str(path), "rb") as w:
             channels, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
             raw = w.readframes(n)
     except (wave.Error, EOFError) as e:
-        raise ValueError(f"{path} is not a readable PCM wav file ({str(e) or 'truncated header'}); convert it, e.g. "
-                         f"`ffmpeg -i {path.name} -acodec pcm_s16le out.wav`") from None
-    if width not in _PCM:
+        other = _read_other_wav(path) if str(e) in (f"unknown format: {FLOAT}", f"unknown format: {EXTENSIBLE}") else None
+        if other is None:
+            raise ValueError(f"{path} is not a readable PCM wav file ({str(e) or 'truncated header'}); convert it, "
+                             f"e.g. `ffmpeg -i {path.name} -acodec pcm_s16le out.wav`") from None
+        tag, channels, width, rate, n, raw = other
+    if tag == FLOAT and width not in (4, 8):
+        raise ValueError(f"{path} has {8 * width}-bit float samples; rnnkit reads 32 or 64-bit float wav")
+    if tag != FLOAT and width not in _PCM:
         raise ValueError(f"{path} has {8 * width}-bit samples; rnnkit reads 8, 16, 24 or 32-bit PCM")
     if rate <= 0 or channels <= 0:
         raise ValueError(f"{path} is corrupt: header says {channels} channels at {rate} Hz")
@@ -64,7 +76,43 @@ def read_wav(path: str | os.PathLike) -> tuple[Tensor, int]:
     if len(raw) < n * frame_bytes:
         raise ValueError(f"{path} is corrupt (truncated): header promises {n} frames, file holds "
                          f"{len(raw) // frame_bytes}")
-    return torch.from_numpy(_pcm_to_float(raw, width, channels)), rate
+    if tag == FLOAT:
+        x = np.frombuffer(raw[: n * frame_bytes], dtype="<f4" if width == 4 else "<f8").astype(np.float32)
+        if not np.isfinite(x).all():
+            raise ValueError(f"{path} holds NaN or inf samples; export the audio again")
+        return torch.from_numpy(x.reshape(-1, channels).mean(axis=1).astype(np.float32)), rate
+    return torch.from_numpy(_pcm_to_float(raw[: n * frame_bytes], width, channels)), rate
+
+
+def _read_other_wav(path: Path) -> tuple[int, int, int, int, int, bytes] | None:
+    """The float and extensible wav formats, which ``wave`` rejects: walk the RIFF chunks with ``struct``.
+
+    Returns:
+        ``(format tag: 1 PCM or 3 float, channels, bytes per sample, rate, frames, data bytes)``, or None when the
+        file is not such a wav (an extensible file of another sub-format, say).
+    """
+    data = path.read_bytes()
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    fmt, raw, declared, pos = None, None, 0, 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if cid == b"fmt " and len(body) >= 16:
+            tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+            if tag == EXTENSIBLE and len(body) >= 40:  # the real format is the first 2 bytes of the sub-format GUID
+                tag = struct.unpack("<H", body[24:26])[0]
+            fmt = (tag, channels, rate, bits)
+        elif cid == b"data":
+            raw, declared = body, size  # the body is short of ``size`` in a truncated file: the caller says so
+        pos += 8 + size + (size & 1)  # chunks are padded to an even size
+    if fmt is None or raw is None or fmt[0] not in (1, FLOAT) or fmt[3] % 8:
+        return None
+    tag, channels, rate, bits = fmt
+    width = bits // 8
+    if channels <= 0 or width <= 0:
+        return None
+    return tag, channels, width, rate, declared // (channels * width), raw
 
 
 def _pcm_to_float(raw: bytes, width: int, channels: int) -> np.ndarray:
