@@ -176,6 +176,9 @@ def test_log_transform_misuse_messages():
     with _err("transform='log' needs a positive target, but series 's0' has y=0 at ds=2024-01-01T07:00:00 "
               "(1 value(s) <= 0); use transform='none', or shift the series above zero before fitting"):
         Forecaster("gru", transform="log", **TINY).fit(df)
+    with _err("series 's0' has load=0 at Time=2024-01-01T07:00:00 "):  # named as in the data
+        Forecaster("gru", transform="log", **TINY).fit(df.rename(columns={"y": "load", "ds": "Time"}), target="load",
+                                                        time_col="Time")
     with _err("transform='log' does not map a gaussian head back to the series' scale; use loss='quantile' with "
               "quantiles=... for intervals on log values, or transform='none'"):
         Forecaster(transform="log", loss="gaussian")

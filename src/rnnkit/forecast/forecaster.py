@@ -154,7 +154,7 @@ class Forecaster:
         s = self._read(data, fill, fitted=False, **cols)
         L, H = self.input_size, self.horizon
         check_lengths(s, L + H, f"fitting with input_size + horizon = {L} + {H}")
-        self._check_target(s)
+        self._check_target(s, cols)
         self.columns_, self.fill_ = cols, fill
         self.freq_, self.has_id_ = s.freq, s.has_id
         self.season_length_ = self.season_length or season_for(s.freq)
@@ -212,9 +212,11 @@ class Forecaster:
         self.history_ = _tail(s, L)
         return self
 
-    def _check_target(self, s: SeriesSet) -> None:
+    def _check_target(self, s: SeriesSet, cols: dict | None = None) -> None:
+        """``cols``: the column names of this data (default: those of the fit)."""
+        cols = cols or self.columns_
         if self.transform == "log":
-            check_positive_target(s)
+            check_positive_target(s, cols["target"], cols["time_col"])
 
     def _flat(self, s: SeriesSet) -> FlatSeries:
         st = self.cov_stats_

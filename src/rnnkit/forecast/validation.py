@@ -40,15 +40,15 @@ def check_lengths(s: SeriesSet, need: int, what: str,
             raise ValueError(f"series {uid!r} has {len(v)} points; {what} needs at least {need} ({fix})")
 
 
-def check_positive_target(s: SeriesSet) -> None:
+def check_positive_target(s: SeriesSet, target: str = "y", time_col: str = "ds") -> None:
     """``transform="log"`` needs every target value > 0: name the first series and time step that is not."""
     for uid, v, t in zip(s.ids, s.values, s.times):
         bad = np.flatnonzero(v <= 0)
         if len(bad):
             k = int(bad[0])
-            raise ValueError(f"transform='log' needs a positive target, but series {uid!r} has y={v[k]:g} at "
-                             f"ds={_fmt(t[k])} ({len(bad)} value(s) <= 0); use transform='none', or shift the "
-                             "series above zero before fitting")
+            raise ValueError(f"transform='log' needs a positive target, but series {uid!r} has {target}={v[k]:g} at "
+                             f"{time_col}={_fmt(t[k])} ({len(bad)} value(s) <= 0); use transform='none', or shift "
+                             "the series above zero before fitting")
 
 
 def future_block(s: SeriesSet, future_covariates, horizon: int, time_col: str, id_col: str) -> list[np.ndarray]:
