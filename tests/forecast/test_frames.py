@@ -160,7 +160,8 @@ def test_different_frequencies():
 def test_bad_types():
     _raises("data must be a pandas DataFrame (long or wide) or a numpy array, got list", [1, 2, 3])
     _raises("a numpy array must be (T,) or (T, C), got shape (2, 2, 2)", np.zeros((2, 2, 2)))
-    _raises("fill must be None or one of ('ffill', 'interpolate', 'zero'), got 'mean'", np.zeros(5), fill="mean")
+    _raises("fill must be one of ('ffill', 'interpolate', 'zero') (CLI --fill), or None to fill nothing, got 'mean'",
+            np.zeros(5), fill="mean")
 
 
 def test_missing_times_and_ids_are_named_not_dropped(long_df):

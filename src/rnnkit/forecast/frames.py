@@ -241,7 +241,7 @@ def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "
         freq: the expected step (from a fitted model); None infers it.
     """
     if fill is not None and fill not in FILLS:
-        raise ValueError(f"fill must be None or one of {FILLS}, got {fill!r}")
+        raise ValueError(f"fill must be one of {FILLS} (CLI --fill), or None to fill nothing, got {fill!r}")
     covs = {"past": list(past_covariates or ()), "future": list(future_covariates or ()),
             "static": list(static_covariates or ())}
     declared = [c for v in covs.values() for c in v]
