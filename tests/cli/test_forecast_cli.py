@@ -149,3 +149,10 @@ def test_ignored_columns_and_zero_padded_ids(csv, tmp_path, capsys):
     code, _, err = run(["forecast", "backtest", "--model", str(model), "--data", str(path), "--start", "60",
                         "--ignore", "notes"], capsys)
     assert code == 2 and err.startswith("error: --ignore names column(s) ['notes'] that ")
+
+
+def test_fit_refuses_an_out_folder_of_other_files_before_training(csv, capsys):
+    code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--input-size", "12", "--out",
+                          str(csv.parent), "--epochs", "1", "--device", "cpu"], capsys)
+    assert code == 2 and err.startswith(f"error: cannot save the model to {csv.parent}: the folder holds other files")
+    assert out == "" and csv.is_file()  # nothing trained, nothing lost

@@ -56,7 +56,7 @@ def test_fit_transcribe_eval(manifest, capsys):
     assert 0.0 <= scores["wer"] and 0.0 <= scores["cer"] and scores["n"] == 12
 
 
-def test_fit_streaming_with_lookahead(manifest, tmp_path):
+def test_fit_streaming_with_lookahead(manifest, tmp_path, capsys):
     from rnnkit.speech import SpeechRecognizer
 
     code = run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "live"), "--epochs",
@@ -65,8 +65,11 @@ def test_fit_streaming_with_lookahead(manifest, tmp_path):
     assert code == 0
     rec = SpeechRecognizer.load(tmp_path / "live")
     assert rec.model_.config.lookahead == 2 and not rec.model_.config.bidirectional
+    capsys.readouterr()
     assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
-                "--lookahead", "2"]) == 2  # lookahead without --streaming: one error line
+                "--lookahead", "2"]) == 2  # lookahead without --streaming: one error line in the CLI's words
+    assert capsys.readouterr().err == ("error: --lookahead 2 is for streaming models: add --streaming, or drop "
+                                       "--lookahead (a bidirectional model already reads the whole utterance)\n")
     assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
                 "--warp", "0.7"]) == 2  # out of range: one error line
     assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(tmp_path / "bad"),
@@ -153,3 +156,45 @@ def test_adapt_transcribes_and_scores_each_speaker_with_their_own_statistics(man
     (tmp_path / "gap.csv").write_text(f"path,text,speaker\n{wavs[0]},yes,b\n{wavs[1]},no,\n")
     assert run(["speech", "eval", "--model", model, "--data", str(tmp_path / "gap.csv"), "--adapt"]) == 2
     assert "line 3 has an empty speaker" in capsys.readouterr().err
+
+
+def test_an_unquoted_comma_in_a_transcript_is_an_error_not_a_cut(tmp_path, capsys):
+    """``a.wav,Hello, world`` would otherwise train on "hello" alone."""
+    (tmp_path / "m.csv").write_text("path,text\na.wav,Hello, world\n")
+    assert run(["speech", "fit", "--data", str(tmp_path / "m.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: manifest {tmp_path / 'm.csv'} line 2 has 3 cells but the header 'path,text' has 2; quote a path or "
+        'transcript that holds a comma ("Hello, world") and give every column a cell (an empty transcript: a.wav,)\n')
+    (tmp_path / "s.csv").write_text("path,text,speaker\na.wav,ann\n")  # the speaker read as the transcript
+    with pytest.raises(ValueError, match="line 2 has 2 cells but the header 'path,text,speaker' has 3"):
+        read_manifest(tmp_path / "s.csv")
+
+
+def test_a_spreadsheet_header_and_empty_rows_are_read(tmp_path):
+    (tmp_path / "m.csv").write_text('Path,Text\n\n"a, b.wav","Hello, world"\n,\n')
+    assert read_manifest(tmp_path / "m.csv") == [(str(tmp_path / "a, b.wav"), "Hello, world")]
+
+
+def test_eval_says_how_many_empty_transcripts_it_left_out(manifest, tmp_path, capsys):
+    if not (manifest / "model").is_dir():
+        pytest.skip("needs the model from test_fit_transcribe_eval")
+    rows = read_manifest(manifest / "train.csv")
+    write_manifest(tmp_path / "m.csv", [rows[0], (rows[1][0], "")])
+    assert run(["speech", "eval", "--model", str(manifest / "model"), "--data", str(tmp_path / "m.csv")]) == 0
+    assert capsys.readouterr().out.endswith("(1 utterances; 1 with an empty transcript not scored)\n")
+
+
+def test_fit_never_replaces_a_folder_of_other_files(manifest, capsys):
+    """``--out`` the manifest's own folder would have deleted the recordings, after training."""
+    assert run(["speech", "fit", "--data", str(manifest / "train.csv"), "--out", str(manifest), "--epochs", "1",
+                "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot save the model to {manifest}: the folder holds other files (") and \
+        err.endswith("and saving replaces the folder whole; give a new folder name for the model\n")
+    assert "training on" not in err and (manifest / "train.csv").is_file()
+
+
+def test_a_folder_given_as_the_manifest_is_named_as_one(tmp_path, capsys):
+    assert run(["speech", "fit", "--data", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == f"error: manifest {tmp_path} is a folder; give the CSV file with the header " \
+        "'path,text'\n"

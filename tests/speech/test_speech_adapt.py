@@ -142,3 +142,11 @@ def test_a_speaker_with_too_little_audio_is_scored_unadapted_with_a_note(models)
     from rnnkit.speech.recognizer import error_rates
 
     assert scores["wer"] == error_rates([t for _, t, _ in long + short], hyps)["wer"]
+
+
+def test_adapting_to_silence_is_refused_not_scaled_up_a_thousandfold(models):
+    """Digital silence has a log-mel std of 0; normalising speech by it would make every feature huge."""
+    with pytest.raises(ValueError, match=r"the speaker's recordings are silent \(every frame at the same level\)"):
+        models["utterance"].adapt(np.zeros(16000, dtype=np.float32), sample_rate=8000)
+    quiet = (tone_pairs(1, seed=13)[0][0] * 1e-3).astype(np.float32)  # quiet, but speech: adapts
+    models["utterance"].adapt(np.concatenate([quiet] * 4), sample_rate=8000)

@@ -205,3 +205,8 @@ def test_stereo_arrays_are_mixed_and_nan_is_named():
     with pytest.raises(ValueError, match=r"^clip has 1 NaN/inf sample\(s\), the first at sample 100; clean the "
                                          r"waveform first \(e\.g\. numpy\.nan_to_num\)$"):
         load_audio(x, 8000, 8000, name="clip")
+
+
+def test_a_folder_is_not_called_missing(tmp_path):
+    with pytest.raises(ValueError, match=r"is a folder, not a wav file; give the wav files in it, e\.g\. .*\*\.wav$"):
+        read_wav(tmp_path)

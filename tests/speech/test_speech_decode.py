@@ -97,3 +97,15 @@ def test_punctuation_never_enters_the_alphabet():
     alphabet = Alphabet.from_transcripts(["Yes, no!", "No; yes?"])
     assert alphabet.chars == [" ", "e", "n", "o", "s", "y"]
     assert alphabet.encode("YES!") == alphabet.encode("yes")
+
+
+def test_one_text_typed_two_ways_is_one_transcript():
+    """A decomposed "e" + combining accent (macOS, some editors) and full-width letters (Japanese input) score as
+    the composed, half-width text they look like."""
+    import unicodedata
+
+    assert normalize_text(unicodedata.normalize("NFD", "Caf\u00e9 \u00dcber")) == "caf\u00e9 \u00fcber"
+    assert normalize_text("\uff21\uff22\uff23\uff11\uff12") == "abc12"
+    from rnnkit.speech.recognizer import error_rates
+
+    assert error_rates(["caf\u00e9"], [normalize_text("cafe\u0301")])["wer"] == 0.0

@@ -267,3 +267,38 @@ def test_min_steps_lengthens_a_real_fit():
     rec.min_steps = 12
     rec.fit(tone_pairs(16, seed=0))  # 2 batches of 8 an epoch: 6 epochs for 12 steps
     assert rec.fit_result_.steps == 12 and rec.fit_result_.epochs == 6
+
+
+def test_a_damaged_model_folder_is_one_error_naming_it(fitted, tmp_path):
+    import json
+
+    fitted.save(tmp_path / "m")
+    weights = (tmp_path / "m" / "model.safetensors").read_bytes()
+    (tmp_path / "m" / "model.safetensors").write_bytes(weights[:100])  # a copy cut short
+    with pytest.raises(ValueError, match=r"m has an unreadable model\.safetensors \(.+\); copy it again"):
+        SpeechRecognizer.load(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(weights)
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    wider = {**config, "model": {**config["model"], "hidden_size": 64}}
+    (tmp_path / "m" / "config.json").write_text(json.dumps(wider))
+    with pytest.raises(ValueError, match=r"model\.safetensors does not match config\.json \(size mismatch"):
+        SpeechRecognizer.load(tmp_path / "m")
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "alphabet": config["alphabet"][:-1]}))
+    with pytest.raises(ValueError, match=r"config\.json has \d+ alphabet characters but the model outputs \d+"):
+        SpeechRecognizer.load(tmp_path / "m")
+    del config["stats"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"config\.json that is not a speech model's \(KeyError: 'stats'\)"):
+        SpeechRecognizer.load(tmp_path / "m")
+
+
+def test_save_replaces_a_model_folder_but_never_other_files(fitted, tmp_path):
+    fitted.save(tmp_path / "m")
+    fitted.save(tmp_path / "m")  # a model folder: replaced
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.wav").write_bytes(b"RIFF")
+    with pytest.raises(ValueError, match=r"data: the folder holds other files \(a\.wav\) and saving replaces"):
+        fitted.save(tmp_path / "data")
+    assert (tmp_path / "data" / "a.wav").read_bytes() == b"RIFF"
+    with pytest.raises(ValueError, match=r"a\.wav: it is a file; give a folder name for the model"):
+        fitted.save(tmp_path / "data" / "a.wav")

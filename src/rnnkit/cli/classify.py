@@ -38,7 +38,9 @@ def fit(
     """Train a classifier and write it to --out."""
     from rnnkit.datasets.text import read_classification
     from rnnkit.text import TextClassifier
+    from rnnkit.train import check_save_target
 
+    check_save_target(out)  # before training: a bad --out should cost nothing
     texts, labels = read_classification(data)
     dev = read_classification(valid) if valid is not None else None
     clf = TextClassifier(cell=cell, pooling=pooling, tokenizer=tokenizer, embed_dim=embed_dim,

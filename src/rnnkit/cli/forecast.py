@@ -74,7 +74,9 @@ def fit(
 ) -> None:
     """Train a forecaster on a CSV and write a model folder."""
     from rnnkit.forecast import Forecaster
+    from rnnkit.train import check_save_target
 
+    check_save_target(out)  # before training: a bad --out should cost nothing
     try:
         qs = [float(q) for q in _names(quantiles)]
     except ValueError:

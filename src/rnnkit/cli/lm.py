@@ -43,7 +43,9 @@ def fit(
     """Train a language model on a text file and write it to --out."""
     from rnnkit.datasets.text import read_corpus
     from rnnkit.text import LanguageModel
+    from rnnkit.train import check_save_target
 
+    check_save_target(out)  # before training: a bad --out should cost nothing
     text = read_corpus(data)
     if valid is not None:
         train_text, valid_text = text, read_corpus(valid)

@@ -60,6 +60,9 @@ def fit(
     """Train a recogniser on a manifest and write a model folder that loads on its own."""
     from rnnkit.speech.workflow import fit_manifest
 
+    if lookahead and not streaming:
+        raise ValueError(f"--lookahead {lookahead} is for streaming models: add --streaming, or drop --lookahead "
+                         "(a bidirectional model already reads the whole utterance)")
     rec = fit_manifest(data, out, epochs=epochs, max_time=max_time, seed=seed, device=resolve_device(device),
                        sample_rate=sample_rate, streaming=streaming, hidden=hidden, layers=layers, cell=cell,
                        batch_size=batch_size, beam=beam, lm=None if lm == "none" else lm, lexicon=lexicon,
@@ -107,8 +110,10 @@ def evaluate(
             typer.echo(note, err=True)
     else:
         scores = rec.evaluate(pairs)
+    empty = int(scores.get("n_empty_refs", 0))
     typer.echo(f"WER {scores['wer']:.2%}  CER {scores['cer']:.2%}  sentence accuracy "
-               f"{scores['sentence_accuracy']:.2%}  ({int(scores['n'])} utterances)")
+               f"{scores['sentence_accuracy']:.2%}  ({int(scores['n'])} utterances"
+               + (f"; {empty} with an empty transcript not scored)" if empty else ")"))
     write_json(json_path, scores)
 
 

@@ -54,8 +54,10 @@ def fit(
 ) -> None:
     """Train a translator on two line-aligned files and write a model folder."""
     from rnnkit.datasets.parallel import read_parallel
+    from rnnkit.train import check_save_target
     from rnnkit.translate import Translator
 
+    check_save_target(out)  # before training: a bad --out should cost nothing
     if (valid_src is None) != (valid_tgt is None):
         raise ValueError("give both --valid-src and --valid-tgt, or neither")
     data = read_parallel(src, tgt)

@@ -51,16 +51,27 @@ def read_manifest_speakers(path: str | os.PathLike) -> list[str] | None:
 def _manifest_rows(path: str | os.PathLike) -> list[tuple[str, str, str | None]]:
     """[(absolute wav path, transcript, speaker or None when there is no speaker column)]."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"manifest {path} is a folder; give the CSV file with the header 'path,text'")
     if not path.is_file():
         raise OSError(f"manifest {path} does not exist")
     # read_lines: UTF-8 with an error naming the file and byte; a byte-order mark (Excel) and CRLF dropped
-    reader = csv.DictReader(io.StringIO("\n".join(read_lines(path))))
-    fields = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO("\n".join(read_lines(path))))
+    header = [h.strip() for h in next(reader, [])]
+    fields = [h.lower() for h in header]  # "Path,Text" from a spreadsheet reads the same
     if "path" not in fields or "text" not in fields:
-        raise ValueError(f"manifest {path} must be a CSV with the header 'path,text', got {fields}")
+        raise ValueError(f"manifest {path} must be a CSV with the header 'path,text', got {header}")
     rows = []
-    for i, row in enumerate(reader, start=2):
-        row = {(k or "").strip(): v for k, v in row.items()}
+    for cells in reader:
+        i = reader.line_num
+        if not any(c.strip() for c in cells):  # a blank line, or a spreadsheet's row of empty cells
+            continue
+        if len(cells) != len(fields):
+            # an unquoted comma in a transcript would otherwise cut it short without a word
+            raise ValueError(f"manifest {path} line {i} has {len(cells)} cells but the header "
+                             f"{','.join(fields)!r} has {len(fields)}; quote a path or transcript that holds a "
+                             'comma ("Hello, world") and give every column a cell (an empty transcript: a.wav,)')
+        row = dict(zip(fields, cells))
         p = (row.get("path") or "").strip()
         if not p:
             raise ValueError(f"manifest {path} line {i} has an empty path")

@@ -29,14 +29,16 @@ def _spoken(c: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """How transcripts are learned and compared: lower case, punctuation and symbols dropped (an apostrophe
-    stays, a dash or slash becomes a space), whitespace collapsed to single spaces, ends stripped.
+    """How transcripts are learned and compared: Unicode NFKC (so "café" typed as e + a combining accent, or
+    full-width "ＡＢＣ", is the same text as the composed form), lower case, punctuation and symbols dropped (an
+    apostrophe stays, a dash or slash becomes a space), whitespace collapsed to single spaces, ends stripped.
 
     Example:
         >>> normalize_text("  Well -- it's 5 o\u2019clock, Bob!")
         "well it's 5 o'clock bob"
     """
-    text = "".join(_spoken(c) for c in str(text).lower().translate(_APOSTROPHES))
+    text = unicodedata.normalize("NFKC", str(text).lower()).translate(_APOSTROPHES)
+    text = "".join(_spoken(c) for c in text)
     return re.sub(r"\s+", " ", text).strip()
 
 

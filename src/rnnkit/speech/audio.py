@@ -42,10 +42,12 @@ def read_wav(path: str | os.PathLike) -> tuple[Tensor, int]:
 
     Raises:
         OSError: the file is missing.
-        ValueError: the file is not a PCM wav, is corrupt (truncated data) or holds no samples; the message names
-            the file.
+        ValueError: the path is a folder, or the file is not a PCM wav, is corrupt (truncated data) or holds no
+            samples; the message names the file.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a wav file; give the wav files in it, e.g. {path / '*.wav'}")
     if not path.is_file():
         raise OSError(f"audio file {path} does not exist")
     if path.stat().st_size == 0:

@@ -392,7 +392,8 @@ class SpeechRecognizer:
     # ------------------------------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> Path:
         """Write a model folder: config.json (features, model, decoder, alphabet, statistics) + weights +
-        transcripts.txt (to rebuild the n-gram LM and lexicon)."""
+        transcripts.txt (to rebuild the n-gram LM and lexicon). An existing model folder at ``path`` is replaced;
+        a file, or a folder of other files, is an error (``rnnkit.train.check_save_target``)."""
         self._check_fitted()
         config = {"task": "speech", "features": self.features.to_dict(), "model": self.model_.config.to_dict(),
                   "decoder": self.decoder.to_dict(), "alphabet": self.alphabet_.to_list(),
@@ -406,21 +407,45 @@ class SpeechRecognizer:
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "cpu") -> SpeechRecognizer:
-        """Rebuild a recognizer from :meth:`save`'s folder."""
-        config, state = load_model_folder(path, required=("transcripts.txt",))
+        """Rebuild a recognizer from :meth:`save`'s folder.
+
+        Raises:
+            ValueError: the folder is missing, incomplete, or holds files that do not make one speech model
+                (unreadable weights, a config.json that does not match them); the message names the folder.
+        """
+        from safetensors import SafetensorError
+
+        try:
+            config, state = load_model_folder(path, required=("transcripts.txt",))
+        except SafetensorError as e:
+            raise ValueError(f"model folder {path} has an unreadable model.safetensors ({e}); copy it again or "
+                             "train the model again") from None
         if config.get("task") != "speech":
             raise ValueError(f"{path} is not a speech model folder (config.json task={config.get('task')!r})")
-        rec = cls(FeatureConfig.from_dict(config["features"]), ModelConfig.from_dict(config["model"]),
-                  DecoderConfig.from_dict(config["decoder"]), batch_size=config.get("batch_size", 32))
-        rec.alphabet_ = Alphabet(config["alphabet"])
-        rec.stats_ = (torch.tensor(config["stats"]["mean"]), torch.tensor(config["stats"]["std"]))
+        try:
+            rec = cls(FeatureConfig.from_dict(config["features"]), ModelConfig.from_dict(config["model"]),
+                      DecoderConfig.from_dict(config["decoder"]), batch_size=config.get("batch_size", 32))
+            rec.alphabet_ = Alphabet(config["alphabet"])
+            rec.stats_ = (torch.tensor(config["stats"]["mean"]), torch.tensor(config["stats"]["std"]))
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"model folder {path} has a config.json that is not a speech model's "
+                             f"({type(e).__name__}: {e}); save the model again with SpeechRecognizer.save") from None
+        if len(rec.alphabet_) != rec.model_config.vocab_size:  # labels past the alphabet would decode as garbage
+            raise ValueError(f"model folder {path}: config.json has {len(rec.alphabet_) - 1} alphabet characters "
+                             f"but the model outputs {rec.model_config.vocab_size - 1}; the files come from "
+                             "different models, save the model again")
         if "speaker_stats" in config:
             rec.speaker_stats_ = (torch.tensor(config["speaker_stats"]["mean"]),
                                   torch.tensor(config["speaker_stats"]["std"]))
         rec.transcripts_ = Path(path, "transcripts.txt").read_text(encoding="utf-8").splitlines()
         rec._build_decoding()
         rec.model_ = AcousticModel(rec.model_config)
-        rec.model_.load_state_dict(state)
+        try:
+            rec.model_.load_state_dict(state)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[-1].strip()
+            raise ValueError(f"model folder {path}: model.safetensors does not match config.json ({first}); the "
+                             "files come from different models, save the model again") from None
         rec.model_.to(device).eval()
         rec.device_ = torch.device(device)
         return rec

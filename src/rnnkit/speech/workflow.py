@@ -27,8 +27,9 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
     import dataclasses
 
     from rnnkit.datasets.audio import read_manifest
-    from rnnkit.train import setup_runtime
+    from rnnkit.train import check_save_target, setup_runtime
 
+    check_save_target(out)  # before training, not after it
     setup_runtime()
     pairs = read_manifest(manifest)
     train = default_train_config()

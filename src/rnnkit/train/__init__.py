@@ -12,11 +12,12 @@ Example:
 from rnnkit.train.batches import SampleBatches, TensorBatches, to_device
 from rnnkit.train.checkpoint import load_checkpoint, read_pointer
 from rnnkit.train.config import TrainConfig
-from rnnkit.train.folders import load_model_folder, save_model_folder
+from rnnkit.train.folders import check_save_target, load_model_folder, save_model_folder
 from rnnkit.train.runtime import resolve_device, seed_everything, setup_runtime
 from rnnkit.train.schedule import Schedule
 from rnnkit.train.trainer import FitResult, Trainer
 
 __all__ = ["TrainConfig", "Trainer", "FitResult", "TensorBatches", "SampleBatches", "setup_runtime",
-           "seed_everything", "resolve_device", "save_model_folder", "load_model_folder", "load_checkpoint",
+           "seed_everything", "resolve_device", "save_model_folder", "load_model_folder", "check_save_target",
+           "load_checkpoint",
            "read_pointer", "to_device", "Schedule"]

@@ -92,11 +92,32 @@ def write_folder(path: Path, files: dict[str, bytes | str | dict | Tensor]) -> N
         raise
 
 
+def check_save_target(path: str | os.PathLike) -> None:
+    """Refuse a save path that is a file, or a folder that holds files but no model (no ``config.json``):
+    saving replaces the folder whole, so ``--out .`` would otherwise delete the user's data beside it.
+
+    Call it before training, so that a bad ``--out`` costs nothing; :func:`save_model_folder` calls it too.
+
+    Raises:
+        ValueError: naming what is in the way and what to do.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"cannot save the model to {path}: it is a file; give a folder name for the model")
+    if path.is_dir() and not (path / CONFIG).is_file():
+        other = sorted(p.name for p in path.iterdir())
+        if other:
+            shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
+            raise ValueError(f"cannot save the model to {path}: the folder holds other files ({shown}) and saving "
+                             "replaces the folder whole; give a new folder name for the model")
+
+
 def save_model_folder(path: str | os.PathLike, model_or_state_dict: torch.nn.Module | dict[str, Tensor],
                       config: dict[str, Any], extra: dict[str, bytes | str] | None = None) -> Path:
     """Write ``path/config.json`` + ``path/model.safetensors`` (+ ``extra`` files) atomically.
 
-    An existing folder at ``path`` is replaced: the new folder is complete before the old one moves aside.
+    An existing model folder at ``path`` is replaced: the new folder is complete before the old one moves aside.
+    A file, or a folder of other files, is refused (:func:`check_save_target`).
 
     Args:
         path: destination folder.
@@ -108,6 +129,7 @@ def save_model_folder(path: str | os.PathLike, model_or_state_dict: torch.nn.Mod
         The folder path.
     """
     path = Path(path)
+    check_save_target(path)
     state = model_or_state_dict.state_dict() if isinstance(model_or_state_dict, torch.nn.Module) else model_or_state_dict
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise ValueError("save_model_folder expects an nn.Module or a dict of tensors (a state_dict)")
