@@ -31,3 +31,14 @@ def test_a_folder_of_other_files_or_a_file_is_refused_and_kept(tmp_path):
         check_save_target(data / "a.csv")
     assert (data / "a.csv").read_text() == "a.csv"
     check_save_target(tmp_path / "new" / "model")  # not there yet: fine
+
+
+def test_a_damaged_or_misnamed_model_folder_is_one_error_naming_it(tmp_path):
+    save_model_folder(tmp_path / "m", torch.nn.Linear(2, 1), {})
+    with pytest.raises(ValueError, match=r"config\.json is a file, not a model folder: give the folder that holds "
+                                         r"config\.json and model\.safetensors \(here: .*m\)"):
+        load_model_folder(tmp_path / "m" / "config.json")
+    weights = tmp_path / "m" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:20])  # a copy cut short
+    with pytest.raises(ValueError, match=r"model folder .*m has an unreadable model\.safetensors \(.+\); copy it "):
+        load_model_folder(tmp_path / "m")

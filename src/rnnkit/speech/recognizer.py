@@ -413,13 +413,7 @@ class SpeechRecognizer:
             ValueError: the folder is missing, incomplete, or holds files that do not make one speech model
                 (unreadable weights, a config.json that does not match them); the message names the folder.
         """
-        from safetensors import SafetensorError
-
-        try:
-            config, state = load_model_folder(path, required=("transcripts.txt",))
-        except SafetensorError as e:
-            raise ValueError(f"model folder {path} has an unreadable model.safetensors ({e}); copy it again or "
-                             "train the model again") from None
+        config, state = load_model_folder(path, required=("transcripts.txt",))
         if config.get("task") != "speech":
             raise ValueError(f"{path} is not a speech model folder (config.json task={config.get('task')!r})")
         try:

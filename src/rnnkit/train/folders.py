@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
@@ -170,6 +171,9 @@ def load_model_folder(path: str | os.PathLike, required: tuple[str, ...] | list[
     path = Path(path)
     if (path / POINTER).is_file() and not (path / CONFIG).exists():
         path = path / json.loads((path / POINTER).read_text())["best"]
+    if path.is_file():
+        raise ValueError(f"{path} is a file, not a model folder: give the folder that holds {CONFIG} and {WEIGHTS}"
+                         f"{f' (here: {path.parent})' if path.name in (CONFIG, WEIGHTS) else ''}")
     if not path.is_dir():
         raise ValueError(f"model folder {path} does not exist (expected a folder with {CONFIG} and {WEIGHTS})")
     missing = [n for n in (CONFIG, WEIGHTS, *required) if not (path / n).is_file()]
@@ -177,6 +181,10 @@ def load_model_folder(path: str | os.PathLike, required: tuple[str, ...] | list[
         raise ValueError(f"model folder {path} is incomplete: missing {', '.join(missing)}")
     try:
         config = json.loads((path / CONFIG).read_text())
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"model folder {path} has an unreadable {CONFIG}: {e}") from None
-    return config, load_file(str(path / WEIGHTS), device="cpu")
+    try:
+        return config, load_file(str(path / WEIGHTS), device="cpu")
+    except SafetensorError as e:  # cut short or overwritten: name the folder, not a library internal
+        raise ValueError(f"model folder {path} has an unreadable {WEIGHTS} ({e}); copy it again or train the model "
+                         "again") from None
