@@ -198,3 +198,10 @@ def test_a_folder_given_as_the_manifest_is_named_as_one(tmp_path, capsys):
     assert run(["speech", "fit", "--data", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err == f"error: manifest {tmp_path} is a folder; give the CSV file with the header " \
         "'path,text'\n"
+
+
+def test_a_home_relative_manifest_path_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "m.csv").write_text("path,text\n~/clips/a.wav,yes\nclips/b.wav,no\n")
+    rows = read_manifest(tmp_path / "m.csv")
+    assert rows == [(str(tmp_path / "home" / "clips" / "a.wav"), "yes"), (str(tmp_path / "clips" / "b.wav"), "no")]

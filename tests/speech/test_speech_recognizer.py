@@ -142,6 +142,9 @@ def test_stream_takes_int16_stereo_chunks_as_a_sound_card_delivers_them(fitted):
     bad = fitted.stream(sample_rate=8000)
     with pytest.raises(ValueError, match=r"^the chunk has 1 NaN/inf sample\(s\), the first at sample 3; "):
         bad.accept(np.array([0.0, 0.1, 0.2, np.nan], dtype=np.float32))
+    with pytest.raises(ValueError, match=r"^the chunk must be samples \(a numpy array or Tensor\), got str 'a\.wav'; "
+                                         r"read a wav file first with rnnkit\.speech\.read_wav\(path\)"):
+        bad.accept("a.wav")
 
 
 def test_beam_search_with_lm_and_lexicon_only_emits_known_words(fitted):

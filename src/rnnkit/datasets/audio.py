@@ -75,7 +75,8 @@ def _manifest_rows(path: str | os.PathLike) -> list[tuple[str, str, str | None]]
         p = (row.get("path") or "").strip()
         if not p:
             raise ValueError(f"manifest {path} line {i} has an empty path")
-        full = Path(p) if Path(p).is_absolute() else path.parent / p
+        full = Path(p).expanduser()  # ~/clips/a.wav as a shell would read it
+        full = full if full.is_absolute() else path.parent / full
         speaker = (row.get("speaker") or "").strip() if "speaker" in fields else None
         rows.append((str(full), (row.get("text") or "").strip(), speaker))
     if not rows:

@@ -200,6 +200,9 @@ def _as_float(source) -> np.ndarray:
 def as_mono(samples, name: str = "waveform") -> Tensor:
     """Array / Tensor samples -> (T,) float32: integers scaled to [-1, 1], a 2-D (T, C) or (C, T) array mixed
     to mono over its shorter axis (the channels); NaN / inf samples are an error naming ``name``."""
+    if isinstance(samples, (str, bytes, os.PathLike)):
+        raise ValueError(f"{name} must be samples (a numpy array or Tensor), got {type(samples).__name__} "
+                         f"{str(samples)[:60]!r}; read a wav file first with rnnkit.speech.read_wav(path)")
     wav = torch.as_tensor(_as_float(samples))
     if wav.dim() == 2:
         wav = wav.mean(1) if wav.shape[1] < wav.shape[0] else wav.mean(0)
