@@ -94,6 +94,22 @@ def test_backtest_metrics_match_their_definitions():
         res.array("yhat_q0.5")
 
 
+def test_backtest_scores_only_measured_values_not_filled_ones():
+    df = make_long(1, n=80).drop(columns="unique_id")
+    f = Forecaster("gru", season_length=6, quantiles=(0.1, 0.9), **TINY).fit(df)
+    gappy = df.copy()
+    gappy.loc[[62, 63, 70], "y"] = np.nan  # three readings lost in the scored stretch
+    res = f.backtest(gappy, start=60, stride=2, fill="interpolate")
+    fc = res.forecasts
+    measured = fc.ds.isin(df.ds[~gappy.y.isna()])
+    assert res.metrics["filled_steps_not_scored"] == float((~measured).sum()) > 0
+    assert res.metrics["mae"] == pytest.approx(
+        fc[measured].groupby("cutoff").apply(lambda g: np.mean(np.abs(g.y - g.yhat))).mean(), rel=1e-5)
+    inside = (fc.y >= fc["yhat_q0.1"]) & (fc.y <= fc["yhat_q0.9"])
+    assert res.metrics["coverage_0.1_0.9"] == pytest.approx(inside[measured].mean())
+    assert f.backtest(df, start=60, stride=2).metrics["filled_steps_not_scored"] == 0.0
+
+
 def test_backtest_refit_trains_per_origin():
     y = np.sin(np.arange(50) * np.pi / 3)
     f = Forecaster("gru", **dict(TINY, epochs=1)).fit(y)

@@ -159,6 +159,9 @@ def _table(metrics: dict) -> None:
         if k.startswith(("coverage", "quantile")):
             typer.echo(f"{k}: {v:.4f}")
     typer.echo(f"windows: {int(metrics['n_windows'])}")
+    if metrics.get("filled_steps_not_scored"):
+        typer.echo(f"{int(metrics['filled_steps_not_scored'])} forecast steps fall on values made up by --fill and "
+                   "are not scored")
     if math.isnan(metrics["mase"]):  # no window has a scale
         typer.echo("mase is undefined here: the in-sample seasonal naive error, its scale, is 0 for every series "
                    "(a series that repeats exactly); compare mae instead")

@@ -105,20 +105,27 @@ def run_backtest(f, s: SeriesSet, start, stride: int, refit: bool, raw_data=None
     qv = f.spec_.quantile_values(out)
     fy = flat.y.numpy()
     offsets, lens = flat.offsets.numpy(), flat.lengths.numpy()
-    y = fy[(offsets[sid] + end)[:, None] + np.arange(H)]  # (N, H)
+    at = (offsets[sid] + end)[:, None] + np.arange(H)  # (N, H) flat positions of the forecast steps
+    y = fy[at]  # (N, H)
+    # values made up by ``fill`` are not scored: a forecast is not wrong for missing what nobody measured
+    observed = ~np.concatenate(s.filled)[at] if s.filled else np.ones_like(y, bool)  # (N, H)
     naive, scale = _seasonal(fy, offsets, lens, sid, end, H, m)
     ds = np.stack([np.asarray(s.times[i][e:e + H]) for i, e in zip(sid, end)])
     w = pd.DataFrame({"unique_id": np.asarray(s.ids)[sid], "cutoff": [s.times[i][e - 1] for i, e in zip(sid, end)]})
     # A scale at rounding level (a series that repeats exactly, up to float error) leaves MASE undefined, not huge.
     scale = np.where(scale > 1e-6 * (np.abs(y).mean(1) + 1e-12), scale, np.nan)  # (N,)
+    def mean(v):  # (N, H) -> (N,) over the observed steps; NaN for a window with none
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(observed, v, 0).sum(1) / observed.sum(1)
+
     for name, pred in (("", yhat), ("naive_", naive)):
         err = pred - y
-        w[name + "mae"] = np.abs(err).mean(1)
-        w[name + "mse"] = (err ** 2).mean(1)
+        w[name + "mae"] = mean(np.abs(err))
+        w[name + "mse"] = mean(err ** 2)
         den = np.abs(y) + np.abs(pred)
-        w[name + "smape"] = np.where(den > 0, 200 * np.abs(err) / np.where(den > 0, den, 1), 0).mean(1)
-        w[name + "mase"] = np.abs(err).mean(1) / scale
-    metrics = {"n_windows": float(len(w))}
+        w[name + "smape"] = mean(np.where(den > 0, 200 * np.abs(err) / np.where(den > 0, den, 1), 0))
+        w[name + "mase"] = mean(np.abs(err)) / scale
+    metrics = {"n_windows": float(len(w)), "filled_steps_not_scored": float((~observed).sum())}
     for c in ("mae", "mse", "smape", "mase"):
         metrics[c] = _finite_mean(w[c])
     metrics["rmse"] = float(np.sqrt(metrics["mse"]))
@@ -126,9 +133,9 @@ def run_backtest(f, s: SeriesSet, start, stride: int, refit: bool, raw_data=None
         metrics["naive_" + c] = _finite_mean(w["naive_" + c])
     qs = f.spec_.quantiles
     if len(qs) >= 2:
-        metrics["quantile_loss"] = M.quantile_loss(y, qv, qs)
+        metrics["quantile_loss"] = M.quantile_loss(y[observed], qv[observed], qs)
         lo, hi = qs[0], qs[-1]
-        metrics[f"coverage_{lo:g}_{hi:g}"] = M.coverage(y, qv[..., 0], qv[..., -1])
+        metrics[f"coverage_{lo:g}_{hi:g}"] = M.coverage(y[observed], qv[observed][:, 0], qv[observed][:, -1])
     parts = {"y": y, "yhat": yhat, "qv": qv, "quantiles": qs, "asked": f.quantiles, "naive": naive, "ds": ds}
     return BacktestResult(windows=w, metrics=metrics, _parts=parts)
 

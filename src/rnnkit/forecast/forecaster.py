@@ -291,6 +291,7 @@ class Forecaster:
         """Forecast every window whose forecast starts at or after ``start`` (a row index or a timestamp).
 
         Returns a :class:`rnnkit.forecast.backtest.BacktestResult` (``.forecasts``, ``.windows``, ``.metrics``).
+        Target values made up by ``fill`` are not scored (``metrics["filled_steps_not_scored"]`` counts them).
         """
         from rnnkit.forecast.backtest import run_backtest
 

@@ -43,6 +43,7 @@ class SeriesSet:
     static_cols: list[str] = field(default_factory=list)
     has_id: bool = True  # False for a single series given without an id column (output then has no id column)
     dayfirst: bool = False  # dates were read day first (31.01.2024), so a backtest start is read the same way
+    filled: list[np.ndarray] = field(default_factory=list)  # (n_i,) bool: target values made up by ``fill``
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -357,6 +358,7 @@ def _split(df, target, time_col, id_col, covs, fill, freq, has_id) -> SeriesSet:
                     f"(CLI: --fill)")
             g = _fill(g, value_cols, fill)
             block = g[value_cols].to_numpy(dtype="float64")
+        out.filled.append(bad[:, 0].copy())
         out.ids.append(uid)
         out.values.append(block[:, 0].astype(np.float32))
         out.times.append(pd.Index(g[time_col]))
