@@ -205,3 +205,16 @@ def test_a_home_relative_manifest_path_is_expanded(tmp_path, monkeypatch):
     (tmp_path / "m.csv").write_text("path,text\n~/clips/a.wav,yes\nclips/b.wav,no\n")
     rows = read_manifest(tmp_path / "m.csv")
     assert rows == [(str(tmp_path / "home" / "clips" / "a.wav"), "yes"), (str(tmp_path / "clips" / "b.wav"), "no")]
+
+
+def test_a_missing_file_in_the_manifest_is_named_with_its_line_before_training(manifest, tmp_path, capsys):
+    rows = read_manifest(manifest / "train.csv")
+    (tmp_path / "m.csv").write_text("path,text\n" + "".join(f"{p},{t}\n" for p, t in rows[:3])
+                                    + "\nclips/gone.wav,yes\n")
+    assert run(["speech", "fit", "--data", str(tmp_path / "m.csv"), "--out", str(tmp_path / "model"),
+                "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: manifest {tmp_path / 'm.csv'}: 1 of 4 listed files do not exist, the first "
+                   f"{tmp_path / 'clips' / 'gone.wav'} (line 6); fix the paths (relative ones start from the "
+                   "manifest's folder)\n")
+    assert not (tmp_path / "model").exists()

@@ -210,3 +210,9 @@ def test_stereo_arrays_are_mixed_and_nan_is_named():
 def test_a_folder_is_not_called_missing(tmp_path):
     with pytest.raises(ValueError, match=r"is a folder, not a wav file; give the wav files in it, e\.g\. .*\*\.wav$"):
         read_wav(tmp_path)
+
+
+@pytest.mark.parametrize("rate", [8000.5, 0, -16000])
+def test_a_sample_rate_that_is_not_a_positive_whole_number_is_refused(rate):
+    with pytest.raises(ValueError, match=rf"^x: sample_rate must be a positive whole number of Hz, got {rate!r}$"):
+        load_audio(np.zeros(100, np.float32), 8000, rate, name="x")

@@ -100,7 +100,7 @@ def evaluate(
     """Word and character error rates on a manifest."""
     from rnnkit.datasets.audio import read_manifest, read_manifest_speakers
 
-    rec, pairs = load_recognizer(model), read_manifest(data)
+    rec, pairs = load_recognizer(model), read_manifest(data, must_exist=True)
     if adapt:
         from rnnkit.speech.workflow import evaluate_per_speaker
 

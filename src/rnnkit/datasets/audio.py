@@ -23,13 +23,21 @@ DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 FSDD_SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo"]
 
 
-def read_manifest(path: str | os.PathLike) -> list[tuple[str, str]]:
+def read_manifest(path: str | os.PathLike, must_exist: bool = False) -> list[tuple[str, str]]:
     """A CSV with header ``path,text`` -> [(absolute wav path, transcript)].
 
     Relative paths resolve against the manifest's folder; an empty ``text`` cell is an empty transcript. Other
-    columns are allowed (see :func:`read_manifest_speakers`).
+    columns are allowed (see :func:`read_manifest_speakers`). ``must_exist``: a listed file that is not there is
+    an error naming its line, before any work starts.
     """
-    return [(p, t) for p, t, _ in _manifest_rows(path)]
+    rows = _manifest_rows(path)
+    if must_exist:
+        missing = [(line, p) for p, _, _, line in rows if not Path(p).is_file()]
+        if missing:
+            line, p = missing[0]
+            raise ValueError(f"manifest {path}: {len(missing)} of {len(rows)} listed files do not exist, the first "
+                             f"{p} (line {line}); fix the paths (relative ones start from the manifest's folder)")
+    return [(p, t) for p, t, _, _ in rows]
 
 
 def read_manifest_speakers(path: str | os.PathLike) -> list[str] | None:
@@ -41,15 +49,15 @@ def read_manifest_speakers(path: str | os.PathLike) -> list[str] | None:
     rows = _manifest_rows(path)
     if rows[0][2] is None:
         return None
-    for i, (_, _, speaker) in enumerate(rows, start=2):
+    for _, _, speaker, line in rows:
         if not speaker:
-            raise ValueError(f"manifest {path} line {i} has an empty speaker; name every row's speaker, or drop the "
+            raise ValueError(f"manifest {path} line {line} has an empty speaker; name every row's speaker, or drop the "
                              "column to treat all files as one speaker")
-    return [speaker for _, _, speaker in rows]
+    return [speaker for _, _, speaker, _ in rows]
 
 
-def _manifest_rows(path: str | os.PathLike) -> list[tuple[str, str, str | None]]:
-    """[(absolute wav path, transcript, speaker or None when there is no speaker column)]."""
+def _manifest_rows(path: str | os.PathLike) -> list[tuple[str, str, str | None, int]]:
+    """[(absolute wav path, transcript, speaker or None when there is no speaker column, line number)]."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"manifest {path} is a folder; give the CSV file with the header 'path,text'")
@@ -78,7 +86,7 @@ def _manifest_rows(path: str | os.PathLike) -> list[tuple[str, str, str | None]]
         full = Path(p).expanduser()  # ~/clips/a.wav as a shell would read it
         full = full if full.is_absolute() else path.parent / full
         speaker = (row.get("speaker") or "").strip() if "speaker" in fields else None
-        rows.append((str(full), (row.get("text") or "").strip(), speaker))
+        rows.append((str(full), (row.get("text") or "").strip(), speaker, i))
     if not rows:
         raise ValueError(f"manifest {path} lists no files")
     return rows

@@ -237,6 +237,8 @@ def load_audio(source, sample_rate: int, input_rate: int | None = None, name: st
         wav = as_mono(source, name)
         if wav.numel() == 0:
             raise ValueError(f"{name} holds no audio samples (empty waveform)")
+        if isinstance(input_rate, bool) or not float(input_rate).is_integer() or input_rate <= 0:
+            raise ValueError(f"{name}: sample_rate must be a positive whole number of Hz, got {input_rate!r}")
         rate = int(input_rate)
     if rate != sample_rate:
         wav = resample(wav, rate, sample_rate)

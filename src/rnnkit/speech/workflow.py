@@ -31,7 +31,7 @@ def fit_manifest(manifest: str | os.PathLike, out: str | os.PathLike, epochs: in
 
     check_save_target(out)  # before training, not after it
     setup_runtime()
-    pairs = read_manifest(manifest)
+    pairs = read_manifest(manifest, must_exist=True)
     train = default_train_config()
     train = dataclasses.replace(train, max_epochs=epochs if epochs is not None else train.max_epochs,
                                 max_time=max_time, seed=seed, device=device, ema_decay=ema)
