@@ -115,12 +115,11 @@ def predict(
     fc.to_csv(out, index=False)
     typer.echo(f"wrote {len(fc)} rows to {out}")
     if plot:
-        from rnnkit.forecast.frames import load_frame, to_frame
+        from rnnkit.forecast.frames import to_frame
         from rnnkit.forecast.plots import plot_forecast
 
         c = f.columns_  # the history as predict read it: long, with parsed times, whatever the file's layout
-        hist = to_frame(load_frame(df, fill=fill or f.fill_, freq=f.freq_, **c), c["target"], c["time_col"],
-                        c["id_col"])
+        hist = to_frame(f._read(df, fill), c["target"], c["time_col"], c["id_col"])
         plot_forecast(hist, fc, plot, time_col=c["time_col"], id_col=c["id_col"], target=c["target"])
         typer.echo(f"plot: {plot}")
 
