@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.speech.audio import load_audio
-from rnnkit.speech.features import FeatureConfig, log_mel
+from rnnkit.speech.features import FeatureConfig, frame_stats, log_mel
 
 
 @dataclass
@@ -70,8 +70,7 @@ def summarize_notes(notes: list[str], limit: int = 3) -> list[str]:
 
 def feature_stats(utts: list[Utterance]) -> tuple[Tensor, Tensor]:
     """(mean (M,), std (M,)) of the unnormalised log-mel over every frame of every utterance."""
-    allf = torch.cat([u.logmel for u in utts])  # (sum T, M)
-    return allf.mean(0), allf.std(0, unbiased=False).clamp_min(1e-3)
+    return frame_stats([u.logmel for u in utts])
 
 
 def pad(feats: list[Tensor]) -> tuple[Tensor, Tensor]:

@@ -206,6 +206,13 @@ def normalize(feats: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | 
     return feats
 
 
+def frame_stats(logmels: list[Tensor], min_std: float = 1e-3) -> tuple[Tensor, Tensor]:
+    """(mean (M,), std (M,) at least ``min_std``) over every frame of unnormalised log-mels [(T_i, M)]: the
+    training statistics and a speaker's (:func:`speaker_stats`)."""
+    allf = torch.cat(logmels)  # (sum T, M)
+    return allf.mean(0), allf.std(0, unbiased=False).clamp_min(min_std)
+
+
 MIN_SPEAKER_FRAMES = 100  # 1 s of audio at a 10 ms hop: fewer frames give a mean dominated by one or two sounds
 MIN_SPEAKER_STD = 0.05  # mean log-mel std under which a speaker's audio is silence (faint noise gives about 0.4)
 
@@ -224,13 +231,12 @@ def speaker_stats(logmels: list[Tensor]) -> tuple[Tensor, Tensor]:
     if frames < MIN_SPEAKER_FRAMES:
         raise TooLittleAudio(f"speaker statistics need at least {MIN_SPEAKER_FRAMES} frames (1 s of audio at a 10 ms "
                          f"hop), got {frames}; pass more recordings of the speaker")
-    allf = torch.cat(logmels)  # (sum T, M)
-    std = allf.std(0, unbiased=False)  # (M,)
+    mean, std = frame_stats(logmels, min_std=0.0)
     # digital silence sits at the log floor in every frame: its std of ~0 would scale speech up a thousandfold
     if float(std.mean()) < MIN_SPEAKER_STD:
         raise TooLittleAudio("the speaker's recordings are silent (every frame at the same level); pass "
                              "recordings in which the speaker talks")
-    return allf.mean(0), std.clamp_min(1e-3)
+    return mean, std.clamp_min(1e-3)
 
 
 def features(wav: Tensor, cfg: FeatureConfig, stats: tuple[Tensor, Tensor] | None = None) -> Tensor:
