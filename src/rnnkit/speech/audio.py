@@ -78,12 +78,10 @@ def read_wav(path: str | os.PathLike) -> tuple[Tensor, int]:
     if len(raw) < n * frame_bytes:
         raise ValueError(f"{path} is corrupt (truncated): header promises {n} frames, file holds "
                          f"{len(raw) // frame_bytes}")
-    if tag == FLOAT:
-        x = np.frombuffer(raw[: n * frame_bytes], dtype="<f4" if width == 4 else "<f8").astype(np.float32)
-        if not np.isfinite(x).all():
-            raise ValueError(f"{path} holds NaN or inf samples; export the audio again")
-        return torch.from_numpy(x.reshape(-1, channels).mean(axis=1).astype(np.float32)), rate
-    return torch.from_numpy(_pcm_to_float(raw[: n * frame_bytes], width, channels)), rate
+    x = _to_float(raw[: n * frame_bytes], width, channels, is_float=tag == FLOAT)
+    if tag == FLOAT and not np.isfinite(x).all():  # only float samples can be NaN or inf
+        raise ValueError(f"{path} holds NaN or inf samples; export the audio again")
+    return torch.from_numpy(x), rate
 
 
 def _read_other_wav(path: Path) -> tuple[int, int, int, int, int, bytes] | None:
@@ -117,8 +115,11 @@ def _read_other_wav(path: Path) -> tuple[int, int, int, int, int, bytes] | None:
     return tag, channels, width, rate, declared // (channels * width), raw
 
 
-def _pcm_to_float(raw: bytes, width: int, channels: int) -> np.ndarray:
-    """Little-endian PCM bytes -> (T,) float32 in [-1, 1], channels averaged."""
+def _to_float(raw: bytes, width: int, channels: int, is_float: bool = False) -> np.ndarray:
+    """Little-endian PCM (or, ``is_float``, IEEE float) bytes -> (T,) float32 in [-1, 1], channels averaged."""
+    if is_float:
+        return np.frombuffer(raw, dtype="<f4" if width == 4 else "<f8").reshape(-1, channels).mean(
+            axis=1).astype(np.float32)
     dtype, scale = _PCM[width]
     if width == 3:  # 24-bit: place the 3 bytes in the top of an int32, then shift back keeping the sign
         b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
