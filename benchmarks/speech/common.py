@@ -27,6 +27,8 @@ def parser(description: str, max_time: float) -> argparse.ArgumentParser:
     p.add_argument("--adapt", action="store_true",
                    help="also score with speaker adaptation (SpeechRecognizer.adapt): each half of the test items "
                         "normalised with the statistics of the other half's audio, never its own (cross_adapt)")
+    p.add_argument("--combine", choices=["vote", "likelihood"], default="vote",
+                   help="how an ensemble of --models chooses among its members' proposals (RecognizerEnsemble)")
     p.add_argument("--out", default=None, help="write the results as JSON here")
     return p
 
@@ -52,13 +54,13 @@ def augmentation_args(p: argparse.ArgumentParser, unit: str, synthetic: str) -> 
     p.add_argument("--save", default=None, help="also write the model folder here")
 
 
-def load_saved(models: str):
-    """The saved model folders ``models`` ("A,B,...") as one scorer: their ensemble when there are several, else
-    the one recognizer."""
+def load_saved(models: str, combine: str = "vote"):
+    """The saved model folders ``models`` ("A,B,...") as one scorer: their ensemble (choosing by ``combine``) when
+    there are several, else the one recognizer."""
     from rnnkit.speech import SpeechRecognizer
 
     recs = [SpeechRecognizer.load(m) for m in models.split(",")]
-    return recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs)
+    return recs[0] if len(recs) == 1 else SpeechRecognizer.ensemble(recs, combine)
 
 
 def cross_adapt(scorer, test: list[tuple]) -> list[tuple[object, list[int]]]:

@@ -74,7 +74,7 @@ def main() -> None:
             members = train_pair(args.pair)
         args.models = ",".join(m["save"] for m in members)
     if args.models:
-        scorer = load_saved(args.models)
+        scorer = load_saved(args.models, args.combine)
         scores, members = score_saved(scorer, test)
         finish(args, {"task": "connected digits (1-7) from FSDD clips, test speaker theo", "models": args.models,
                       "n_test": len(test), **scores, "members_wer": [m["wer"] for m in members]}

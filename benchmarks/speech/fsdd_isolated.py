@@ -76,7 +76,7 @@ def main() -> None:
     train = load_fsdd(root, TRAIN_SPEAKERS)
     test = padded_clips(load_fsdd(root, ["theo"]), args.pad)
     if args.models:
-        scorer = load_saved(args.models)
+        scorer = load_saved(args.models, args.combine)
         scores, members = score_saved(scorer, test)
         closed = closed_set_accuracy(scorer, test)
         tta = {}

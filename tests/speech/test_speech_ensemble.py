@@ -1,4 +1,5 @@
-"""RecognizerEnsemble on SYNTHETIC tone speech: each member proposes, the best mean CTC log-likelihood wins."""
+"""RecognizerEnsemble on SYNTHETIC tone speech: each member proposes; the proposal of the most members wins (ties to
+the best mean CTC log-likelihood), or with combine="likelihood" the best mean log-likelihood wins."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def members() -> list[SpeechRecognizer]:
 
 
 def test_the_chosen_transcript_is_the_proposal_with_the_best_mean_likelihood(members):
-    ens = SpeechRecognizer.ensemble(members)
+    ens = SpeechRecognizer.ensemble(members, combine="likelihood")
     test = tone_pairs(16, seed=3)
     wavs = [w for w, _, _ in test]
     chosen = ens.transcribe(wavs, sample_rate=8000)
@@ -56,6 +57,35 @@ def test_the_chosen_transcript_is_the_proposal_with_the_best_mean_likelihood(mem
     assert scores["n"] == len(test) and 0.0 <= scores["wer"]
 
 
+def test_the_vote_picks_the_proposal_of_most_members_and_breaks_ties_by_likelihood(members):
+    team = [members[0], members[1], members[2], members[2]]  # the barely trained member holds two votes
+    ens = SpeechRecognizer.ensemble(team)
+    assert ens.combine == "vote"
+    wavs = [w for w, _, _ in tone_pairs(24, seed=6)]
+    chosen = ens.transcribe(wavs, sample_rate=8000)
+    by_likelihood = SpeechRecognizer.ensemble(team, combine="likelihood").transcribe(wavs, sample_rate=8000)
+    proposals = [m.transcribe(wavs, sample_rate=8000) for m in team]
+    decided_by_votes = 0
+    for i, text in enumerate(chosen):
+        made = [p[i] for p in proposals]
+        votes = {p: made.count(p) for p in made}
+        tied = [p for p in dict.fromkeys(made) if votes[p] == max(votes.values())]
+        if len(tied) == 1:
+            assert text == tied[0]
+            decided_by_votes += text != by_likelihood[i]
+        else:
+            mean = ens.score(wavs[i], tied, sample_rate=8000)
+            assert text == tied[int(mean.argmax())]
+    assert decided_by_votes > 0  # the vote overruled the likelihood at least once
+    assert ens.adapt(wavs[:12], sample_rate=8000).combine == "vote"
+
+
+def test_two_members_vote_as_they_weigh_likelihoods(members):
+    wavs = [w for w, _, _ in tone_pairs(12, seed=7)]
+    vote = SpeechRecognizer.ensemble(members[:2]).transcribe(wavs, sample_rate=8000)
+    assert vote == SpeechRecognizer.ensemble(members[:2], combine="likelihood").transcribe(wavs, sample_rate=8000)
+
+
 def test_identical_members_transcribe_as_one(members):
     test = [w for w, _, _ in tone_pairs(6, seed=4)]
     ens = SpeechRecognizer.ensemble([members[1], members[1]])
@@ -63,6 +93,8 @@ def test_identical_members_transcribe_as_one(members):
 
 
 def test_misuse_teaches(members):
+    with pytest.raises(ValueError, match="combine must be one of vote, likelihood"):
+        SpeechRecognizer.ensemble(members, combine="mean")
     with pytest.raises(ValueError, match="at least 2"):
         SpeechRecognizer.ensemble(members[:1])
     with pytest.raises(ValueError, match="not fitted"):

@@ -1,10 +1,14 @@
 """``RecognizerEnsemble``: several CTC recognizers transcribe together by rescoring each other's proposals.
 
-Every member decodes the utterance with its own decoder settings and proposes one transcript. Every member then
-scores every proposal by its CTC log-likelihood (summed over all alignments), and the proposal with the highest
-mean log-likelihood wins, a product of the members' sequence probabilities (ROVER-like voting weighted by
-confidence). Frame posteriors are not averaged: independently trained CTC models place their label spikes on
-different frames, so a frame-wise average blurs them, while a sequence likelihood does not depend on alignment.
+Every member decodes the utterance with its own decoder settings and proposes one transcript. With
+``combine="vote"`` (the default) the proposal made by the most members wins, and a tie goes to the proposal with
+the highest mean CTC log-likelihood over all members (summed over all alignments): a sentence-level ROVER vote
+with confidence as the tie-break. With ``combine="likelihood"`` the highest mean log-likelihood wins outright, a
+product of the members' sequence probabilities. With two members the two rules agree (each proposal has one
+vote). With many members the vote is the more robust: one member that is confidently wrong outweighs several
+that agree under the product, but not under the vote. Frame posteriors are not averaged: independently trained
+CTC models place their label spikes on different frames, so a frame-wise average blurs them, while a sequence
+likelihood does not depend on alignment.
 
 The members must share the alphabet (train them on the same transcripts); their features, sizes, cells and
 seeds may differ. Each member computes its own features from the audio, so their normalisation statistics may
@@ -29,9 +33,13 @@ class RecognizerEnsemble:
 
     Args:
         recognizers: two or more fitted recognizers with the same alphabet.
+        combine: "vote" (the proposal of the most members; ties to the highest mean log-likelihood) or
+            "likelihood" (the highest mean log-likelihood).
     """
 
-    def __init__(self, recognizers):
+    COMBINE = ("vote", "likelihood")
+
+    def __init__(self, recognizers, combine: str = "vote"):
         from rnnkit.speech.recognizer import SpeechRecognizer
 
         members = list(recognizers)
@@ -46,7 +54,10 @@ class RecognizerEnsemble:
                 raise ValueError(f"ensemble member {i} has the alphabet {''.join(r.alphabet_.chars)!r}, member 0 "
                                  f"{''.join(members[0].alphabet_.chars)!r}; members must be trained on the same "
                                  "transcripts")
+        if combine not in self.COMBINE:
+            raise ValueError(f"combine must be one of {', '.join(self.COMBINE)}, got {combine!r}")
         self.members = members
+        self.combine = combine
 
     def log_probs(self, items: list[tuple]) -> list[list[Tensor]]:
         """``[(audio, sample rate or None)]`` -> for each member, the per-utterance (T'_m, V) log-probabilities."""
@@ -61,11 +72,17 @@ class RecognizerEnsemble:
         return out
 
     def choose(self, log_probs: list[Tensor]) -> str:
-        """One utterance's log-probabilities from each member -> the proposal with the highest mean
-        log-likelihood (ties go to the earlier member's proposal)."""
-        proposals = list(dict.fromkeys(m.decode(lp) for m, lp in zip(self.members, log_probs)))
+        """One utterance's log-probabilities from each member -> the winning proposal under ``combine`` (remaining
+        ties go to the earlier member's proposal)."""
+        made = [m.decode(lp) for m, lp in zip(self.members, log_probs)]
+        proposals = list(dict.fromkeys(made))
         if len(proposals) == 1:
             return proposals[0]
+        if self.combine == "vote":
+            votes = [made.count(p) for p in proposals]
+            proposals = [p for p, v in zip(proposals, votes) if v == max(votes)]
+            if len(proposals) == 1:
+                return proposals[0]
         labels = [self.members[0].alphabet_.encode(p) for p in proposals]
         scores = torch.stack([ctc_log_likelihood(lp, labels) for lp in log_probs]).mean(0)  # (n proposals,)
         return proposals[int(scores.argmax())]
@@ -98,7 +115,7 @@ class RecognizerEnsemble:
         return self._adapted(audio_items(audio, sample_rate)[0])
 
     def _adapted(self, items: list[tuple]) -> RecognizerEnsemble:
-        return RecognizerEnsemble([m._adapted(items) for m in self.members])
+        return RecognizerEnsemble([m._adapted(items) for m in self.members], self.combine)
 
     def stream(self, sample_rate: int | None = None):
         raise ValueError("an ensemble cannot stream: stream with one member, e.g. ensemble.members[0].stream()")
@@ -108,4 +125,4 @@ class RecognizerEnsemble:
                          "ensemble again after loading them")
 
     def __repr__(self) -> str:
-        return f"RecognizerEnsemble({len(self.members)} members)"
+        return f"RecognizerEnsemble({len(self.members)} members, combine={self.combine!r})"

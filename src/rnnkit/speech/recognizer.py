@@ -382,12 +382,13 @@ class SpeechRecognizer:
         return evaluate_pairs(self._transcribe, pairs, sample_rate)
 
     @classmethod
-    def ensemble(cls, recognizers) -> RecognizerEnsemble:
+    def ensemble(cls, recognizers, combine: str = "vote") -> RecognizerEnsemble:
         """Several fitted recognizers that transcribe together (see :class:`rnnkit.speech.ensemble.RecognizerEnsemble`):
-        each proposes its transcript, and the proposal with the highest mean CTC log-likelihood wins."""
+        each proposes its transcript; the proposal of the most members wins, ties going to the highest mean CTC
+        log-likelihood (``combine="likelihood"``: the highest mean log-likelihood wins outright)."""
         from rnnkit.speech.ensemble import RecognizerEnsemble
 
-        return RecognizerEnsemble(recognizers)
+        return RecognizerEnsemble(recognizers, combine)
 
     # ------------------------------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> Path:
