@@ -62,6 +62,27 @@ def test_fit_predict_backtest(csv, tmp_path, capsys):
     assert code == 0, err
 
 
+def test_a_file_without_a_time_column_with_time_col_none(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    path, model, fc_path = tmp_path / "load.csv", tmp_path / "model", tmp_path / "fc.csv"
+    pd.DataFrame({"load": np.sin(2 * np.pi * np.arange(80) / 8) + rng.normal(0, 0.1, 80)}).to_csv(path, index=False)
+    code, _, err = run(["forecast", "fit", "--data", str(path), "--target", "load", "--time-col", "none",
+                        "--horizon", "4", "--input-size", "16", "--out", str(model), "--epochs", "1"], capsys)
+    assert code == 0, err
+    code, _, err = run(["forecast", "predict", "--model", str(model), "--data", str(path), "--out", str(fc_path),
+                        "--plot", str(tmp_path / "fc.png")], capsys)
+    assert code == 0, err
+    fc = pd.read_csv(fc_path)
+    assert list(fc.columns) == ["step", "yhat"] and list(fc.step) == [80, 81, 82, 83]
+    code, out, err = run(["forecast", "backtest", "--model", str(model), "--data", str(path), "--start", "70",
+                          "--stride", "2", "--refit"], capsys)
+    assert code == 0, err
+    assert "windows: 4" in out  # starts at steps 70, 72, 74, 76
+    code, _, err = run(["forecast", "fit", "--data", str(path), "--target", "load", "--horizon", "4",
+                        "--out", str(tmp_path / "m2"), "--epochs", "1"], capsys)
+    assert code != 0 and "--time-col none" in err
+
+
 def test_bad_input_is_one_error_line(csv, tmp_path, capsys):
     code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "0", "--out", str(tmp_path / "m")],
                          capsys)

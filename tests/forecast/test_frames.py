@@ -38,6 +38,23 @@ def test_numpy_1d_and_2d_get_integer_time():
     assert s2.ids == ["series_0", "series_1", "series_2"]
 
 
+def test_without_a_time_column_the_rows_are_the_steps_of_each_series():
+    one = load_frame(pd.DataFrame({"y": [3.0, 1.0, 2.0]}), time_col=None)
+    assert one.freq == 1 and list(one.times[0]) == [0, 1, 2] and list(one.values[0]) == [3.0, 1.0, 2.0]
+    # long, interleaved rows: each series is numbered in its own row order
+    long = pd.DataFrame({"unique_id": ["b", "a", "b", "a", "a"], "y": [10.0, 1.0, 11.0, 2.0, 3.0]})
+    s = load_frame(long, time_col=None)
+    assert s.ids == ["a", "b"] and [list(t) for t in s.times] == [[0, 1, 2], [0, 1]]
+    assert list(s.values[0]) == [1.0, 2.0, 3.0] and list(s.values[1]) == [10.0, 11.0]
+    wide = load_frame(pd.DataFrame({"north": [1.0, 2.0], "south": [5.0, 6.0]}), time_col=None)
+    assert wide.ids == ["north", "south"] and list(wide.times[1]) == [0, 1]
+    # a frame written with its numbering (to_frame, or a forecast) keeps it
+    back = load_frame(to_frame(s, time_col="step"), time_col=None)
+    assert [list(t) for t in back.times] == [[0, 1, 2], [0, 1]]
+    with pytest.raises(ValueError, match="time_col=None, CLI --time-col none"):
+        load_frame(pd.DataFrame({"y": [3.0, 1.0, 2.0]}))
+
+
 def test_integer_ds_with_step():
     df = pd.DataFrame({"ds": np.arange(0, 40, 5), "y": np.arange(8.0)})
     assert load_frame(df).freq == 5
@@ -89,7 +106,7 @@ def test_missing_columns(long_df):
     _raises("column(s) ['temp'] not found in data; columns are ['unique_id', 'ds', 'y']", long_df,
             past_covariates=["temp"])
     _raises("time column 'time' not found in data; columns are ['unique_id', 'ds', 'y'] (pass time_col=..., "
-            "CLI --time-col)", long_df, time_col="time")
+            "CLI --time-col; time_col=None, CLI --time-col none, when the rows in order are the steps)", long_df, time_col="time")
 
 
 def test_unknown_columns(long_df):

@@ -44,7 +44,8 @@ def _names(text: str | None) -> list[str]:
 def fit(
     data: Path = typer.Option(..., "--data", help="CSV: long (unique_id, ds, y, covariates) or wide."),
     target: str = typer.Option("y", "--target", help="Target column."),
-    time_col: str = typer.Option("ds", "--time-col", help="Time column (dates or integers)."),
+    time_col: str = typer.Option("ds", "--time-col", help="Time column (dates or integers); none: the file has no "
+                                 "time column, each series' rows in order are its steps (output column 'step')."),
     id_col: str = typer.Option("unique_id", "--id-col", help="Series id column (absent: one series)."),
     horizon: int = typer.Option(..., "--horizon", help="Steps to forecast."),
     input_size: int = typer.Option(96, "--input-size", help="History steps each forecast reads."),
@@ -84,8 +85,8 @@ def fit(
     f = Forecaster(model, input_size=input_size, horizon=horizon, quantiles=qs or None, loss=loss, decoder=decoder,
                    norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device),
                    epochs=epochs or 30, max_time=max_time, ema_decay=ema)
-    f.fit(_csv(data, id_col, ignore), target=target, time_col=time_col, id_col=id_col, past_covariates=_names(past_covariates),
-          future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)
+    f.fit(_csv(data, id_col, ignore), target=target, time_col=None if time_col.lower() == "none" else time_col,
+          id_col=id_col, past_covariates=_names(past_covariates), future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)
     f.save(out)
     r = f.fit_result_
     typer.echo(f"fitted {model} on {len(f.series_ids_)} series: {r.epochs} epochs, {r.steps} steps, "
@@ -115,12 +116,12 @@ def predict(
     fc.to_csv(out, index=False)
     typer.echo(f"wrote {len(fc)} rows to {out}")
     if plot:
-        from rnnkit.forecast.frames import to_frame
+        from rnnkit.forecast.frames import time_name, to_frame
         from rnnkit.forecast.plots import plot_forecast
 
         c = f.columns_  # the history as predict read it: long, with parsed times, whatever the file's layout
-        hist = to_frame(f._read(df, fill), c["target"], c["time_col"], c["id_col"])
-        plot_forecast(hist, fc, plot, time_col=c["time_col"], id_col=c["id_col"], target=c["target"])
+        hist = to_frame(f._read(df, fill), c["target"], time_name(c["time_col"]), c["id_col"])
+        plot_forecast(hist, fc, plot, time_col=time_name(c["time_col"]), id_col=c["id_col"], target=c["target"])
         typer.echo(f"plot: {plot}")
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from rnnkit.forecast import metrics as M
-from rnnkit.forecast.frames import SeriesSet, _fmt, to_frame
+from rnnkit.forecast.frames import SeriesSet, _fmt, time_name, to_frame
 
 
 @dataclass
@@ -153,7 +153,7 @@ def _refit_outputs(f, s: SeriesSet, sid: np.ndarray, end: np.ndarray) -> np.ndar
     from rnnkit.forecast.forecaster import Forecaster
 
     cols = f.columns_
-    frame_cols = {k: cols[k] for k in ("target", "time_col", "id_col")}
+    frame_cols = {"target": cols["target"], "time_col": time_name(cols["time_col"]), "id_col": cols["id_col"]}
     out = np.zeros((len(sid), f.horizon, f.spec_.size), np.float32)
     cutoffs = np.array([s.times[i][e] for i, e in zip(sid, end)])
     for c in pd.unique(cutoffs):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.forecast.frames import SeriesSet, future_index, load_frame
+from rnnkit.forecast.frames import SeriesSet, future_index, load_frame, time_name
 from rnnkit.forecast.models import MODELS, NetConfig
 from rnnkit.forecast.network import ForecastModel
 from rnnkit.forecast.probabilistic import OutputSpec
@@ -132,13 +132,14 @@ class Forecaster:
         return load_frame(data, fill=fill, **columns)
 
     # ------------------------------------------------------------------------------------------------- fit
-    def fit(self, data, *, target: str = "y", time_col: str = "ds", id_col: str = "unique_id",
+    def fit(self, data, *, target: str = "y", time_col: str | None = "ds", id_col: str = "unique_id",
             past_covariates=None, future_covariates=None, static_covariates=None, fill: str | None = None,
             val_data=None, epochs: int | None = None, max_time: float | None = None) -> Forecaster:
         """Train on ``data`` (long frame, wide frame or numpy array; see :mod:`rnnkit.forecast.frames`).
 
         Args:
-            target / time_col / id_col: column names of a long frame.
+            target / time_col / id_col: column names of a long frame; ``time_col=None`` for data without a time
+                column (each series' rows in order are its steps 0, 1, ...; outputs name the column ``step``).
             past_covariates / future_covariates / static_covariates: covariate column names.
             fill: None (NaN / inf / missing steps are errors) or ``"ffill"``, ``"interpolate"``, ``"zero"``;
                 kept for ``predict`` and ``backtest`` (and saved), which may override it.
@@ -246,7 +247,7 @@ class Forecaster:
                       fix=f"give each series at least its last {self.input_size} points, the history the model "
                           f"was trained to read")
         self._check_target(s)
-        fut = future_block(s, future_covariates, h, self.columns_["time_col"], self.columns_["id_col"])
+        fut = future_block(s, future_covariates, h, time_name(self.columns_["time_col"]), self.columns_["id_col"])
         out = self._predict_set(s, fut, h)  # (S, h, K)
         return self._frame(s, out, h)
 
@@ -278,7 +279,7 @@ class Forecaster:
         cols = {}
         if s.has_id:
             cols[self.columns_["id_col"]] = np.repeat(s.ids, h)
-        cols[self.columns_["time_col"]] = np.concatenate([future_index(t[-1], s.freq, h) for t in s.times])
+        cols[time_name(self.columns_["time_col"])] = np.concatenate([future_index(t[-1], s.freq, h) for t in s.times])
         cols["yhat"] = point.reshape(-1)
         qv = self.spec_.quantile_values(out)
         for j, q in enumerate(self.spec_.quantiles):

@@ -6,7 +6,10 @@ Formats accepted by ``Forecaster.fit`` / ``predict`` / ``backtest``:
   without ``unique_id`` the frame is one series;
 * wide: a time column and one numeric column per series (no target column); blank cells before a column's first
   value or after its last mean that series starts later or ends earlier;
-* numpy: ``(T,)`` for one series or ``(T, C)`` for C series, with integer time 0..T-1.
+* numpy: ``(T,)`` for one series or ``(T, C)`` for C series, with integer time 0..T-1;
+* without a time column (``time_col=None``, CLI ``--time-col none``): the rows of each series, in file order, are
+  its steps 0, 1, 2, ..., and the time column of what comes out is named ``step`` (a ``step`` column already in
+  the frame, such as one written by ``to_frame``, is used as it is).
 
 ``ds`` may hold dates (with a time zone: read as UTC) or integers. Every problem found here is a ValueError that
 says where and what to do.
@@ -22,6 +25,12 @@ import numpy as np
 import pandas as pd
 
 FILLS = ("ffill", "interpolate", "zero")
+STEP = "step"  # the time column's name for data without one (time_col=None)
+
+
+def time_name(time_col: str | None) -> str:
+    """The time column's name in frames that come out: ``time_col``, or ``STEP`` for data without one."""
+    return STEP if time_col is None else time_col
 
 
 @dataclass
@@ -143,6 +152,15 @@ def _from_numpy(arr: np.ndarray, time_col: str) -> pd.DataFrame:
     return df
 
 
+def _numbered(df: pd.DataFrame, id_col: str) -> pd.DataFrame:
+    """``df`` with a first column ``STEP``: 0, 1, 2, ... down the rows of each series (of the whole frame when it
+    has no ``id_col``)."""
+    steps = df.groupby(id_col, sort=False).cumcount() if id_col in df.columns else np.arange(len(df))
+    out = df.copy()
+    out.insert(0, STEP, np.asarray(steps, dtype="int64"))
+    return out
+
+
 def _ticks(times: pd.Index) -> np.ndarray:
     """Time values as int64: nanoseconds for dates (any stored resolution), the integers themselves otherwise."""
     if isinstance(times, pd.DatetimeIndex):
@@ -229,20 +247,25 @@ def _regularize(uid: str, g: pd.DataFrame, time_col: str, freq, fill: str | None
     return g.reset_index()
 
 
-def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "unique_id",
+def load_frame(data, *, target: str = "y", time_col: str | None = "ds", id_col: str = "unique_id",
                past_covariates=(), future_covariates=(), static_covariates=(), fill: str | None = None,
                freq: str | int | None = None) -> SeriesSet:
     """Validate ``data`` and split it into series. See the module docstring for the formats.
 
     Args:
         target: target column of a long frame.
-        time_col / id_col: time and series-id columns.
+        time_col / id_col: time and series-id columns; ``time_col=None``: no time column, the rows of each series
+            are its steps 0, 1, ... in order (named ``step``).
         past_covariates / future_covariates / static_covariates: covariate columns of a long frame.
         fill: None (NaN, inf or missing steps are errors), ``"ffill"``, ``"interpolate"`` or ``"zero"``.
         freq: the expected step (from a fitted model); None infers it.
     """
     if fill is not None and fill not in FILLS:
         raise ValueError(f"fill must be one of {FILLS} (CLI --fill), or None to fill nothing, got {fill!r}")
+    if time_col is None:
+        time_col = STEP
+        if isinstance(data, pd.DataFrame) and STEP not in data.columns:
+            data = _numbered(data, id_col)
     covs = {"past": list(past_covariates or ()), "future": list(future_covariates or ()),
             "static": list(static_covariates or ())}
     declared = [c for v in covs.values() for c in v]
@@ -262,7 +285,8 @@ def load_frame(data, *, target: str = "y", time_col: str = "ds", id_col: str = "
             df = df.rename_axis(time_col).reset_index()
         else:
             raise ValueError(f"time column {time_col!r} not found in data; columns are {list(df.columns)} "
-                             f"(pass time_col=..., CLI --time-col)")
+                             f"(pass time_col=..., CLI --time-col; time_col=None, CLI --time-col none, when the "
+                             f"rows in order are the steps)")
     if len(df) == 0:
         raise ValueError("data has no rows")
     for col, what in ((time_col, "time"), (id_col, "series id")):
