@@ -10,6 +10,7 @@ from rnnkit.forecast.models import MODELS, NetConfig
 from rnnkit.forecast.models.common import CELLS
 from rnnkit.forecast.network import ForecastModel
 from rnnkit.forecast.probabilistic import OutputSpec
+from rnnkit.forecast.scaling import InstanceNorm
 
 B, L, H = 3, 12, 4
 
@@ -124,3 +125,19 @@ def test_the_point_forecast_is_the_median_even_where_raw_quantiles_cross():
     assert point.tolist() == [[pytest.approx(0.1), pytest.approx(0.0)]]
     np.testing.assert_allclose(values[..., 1], point.numpy())  # yhat == yhat_q0.5
     assert (values[..., 0] <= point.numpy()).all() and (point.numpy() <= values[..., 2]).all()
+
+
+@pytest.mark.parametrize("norm", ["last", "mean"])
+def test_level_norms_make_forecasts_follow_a_shift_of_the_history(norm):
+    spec = OutputSpec("quantile", (0.1, 0.9))
+    cfg = NetConfig(model="segrnn", input_size=L, horizon=H, hidden_size=8, outputs=spec.size, n_past=1,
+                    n_future=1, n_static=1, n_series=2, segment_length=5)
+    torch.manual_seed(0)
+    net = ForecastModel(cfg, spec, norm=norm).eval()
+    b = batch()
+    out = net.predict_params(b)
+    torch.testing.assert_close(net.predict_params(dict(b, y=b["y"] + 7)), out + 7, rtol=1e-4, atol=1e-4)
+    loc, scale = InstanceNorm(norm).stats(b["y"])
+    want = b["y"][:, -1:] if norm == "last" else b["y"].mean(1, keepdim=True)
+    torch.testing.assert_close(loc, want)
+    torch.testing.assert_close(scale, torch.ones(B, 1))

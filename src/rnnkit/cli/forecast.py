@@ -54,7 +54,7 @@ def fit(
     quantiles: str = typer.Option(None, "--quantiles", help="Interval levels, e.g. 0.1,0.9."),
     loss: str = typer.Option(None, "--loss", help="mae, mse, huber, quantile, gaussian or student_t."),
     decoder: str = typer.Option("direct", "--decoder", help="direct or autoregressive (recurrent models)."),
-    norm: str = typer.Option("revin", "--norm", help="Window normalisation: revin, last or none."),
+    norm: str = typer.Option("revin", "--norm", help="Window normalisation: revin, last, mean or none."),
     transform: str = typer.Option("none", "--transform",
                                   help="none, or log for a positive target whose errors count relative to its level."),
     linear_skip: bool = typer.Option(True, "--linear-skip/--no-linear-skip",

@@ -52,7 +52,8 @@ class Forecaster:
             seasonal cycles to copy (e.g. 2+ weeks of half-hours); on short inputs with long horizons it can overfit
             (ETTh1, L = 96, horizons 192-720: lower test MSE without it).
         decoder: ``"direct"`` (all H at once) or ``"autoregressive"`` (one step at a time; any horizon at predict).
-        norm: ``"revin"`` (window mean / std), ``"last"`` (subtract the last value) or ``"none"``.
+        norm: ``"revin"`` (window mean / std), ``"last"`` (subtract the last value), ``"mean"`` (subtract the window mean)
+            or ``"none"``.
         transform: ``"none"`` or ``"log"``: model the log of a positive target, so errors count relative to each
             series' level (what sMAPE / MAPE measure, and what demand or sales data with a growing scale need);
             forecasts are exponentiated back. Works with the mae, mse, huber and quantile losses.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-NORMS = ("revin", "last", "none")
+NORMS = ("revin", "last", "mean", "none")
 TRANSFORMS = ("none", "log")  # of the target before normalisation; see rnnkit.forecast.network.ForecastModel
 
 
@@ -19,7 +19,7 @@ class InstanceNorm(nn.Module):
 
     Args:
         mode: ``"revin"`` (subtract the window mean, divide by its std), ``"last"`` (subtract the last value, as
-            SegRNN does) or ``"none"``.
+            SegRNN does), ``"mean"`` (subtract the window mean, keep the scale) or ``"none"``.
         affine: learn RevIN's scalar affine map ``z * w + b`` applied after normalising (channel-independent, so one
             pair shared by every series).
         eps: floor on the std so flat windows do not divide by zero.
@@ -42,6 +42,8 @@ class InstanceNorm(nn.Module):
             scale = (y.var(1, keepdim=True, unbiased=False) + self.eps).sqrt()
         elif self.mode == "last":
             loc, scale = y[:, -1:], torch.ones_like(y[:, -1:])
+        elif self.mode == "mean":
+            loc, scale = y.mean(1, keepdim=True), torch.ones_like(y[:, -1:])
         else:
             loc, scale = torch.zeros_like(y[:, :1]), torch.ones_like(y[:, :1])
         return loc.detach(), scale.detach()
