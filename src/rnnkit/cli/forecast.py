@@ -86,7 +86,8 @@ def fit(
                    norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device),
                    epochs=epochs or 30, max_time=max_time, ema_decay=ema)
     f.fit(_csv(data, id_col, ignore), target=target, time_col=None if time_col.lower() == "none" else time_col,
-          id_col=id_col, past_covariates=_names(past_covariates), future_covariates=_names(future_covariates), static_covariates=_names(static_covariates), fill=fill)
+          id_col=id_col, past_covariates=_names(past_covariates), future_covariates=_names(future_covariates),
+          static_covariates=_names(static_covariates), fill=fill)
     f.save(out)
     r = f.fit_result_
     typer.echo(f"fitted {model} on {len(f.series_ids_)} series: {r.epochs} epochs, {r.steps} steps, "
