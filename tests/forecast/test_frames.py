@@ -106,7 +106,8 @@ def test_missing_columns(long_df):
     _raises("column(s) ['temp'] not found in data; columns are ['unique_id', 'ds', 'y']", long_df,
             past_covariates=["temp"])
     _raises("time column 'time' not found in data; columns are ['unique_id', 'ds', 'y'] (pass time_col=..., "
-            "CLI --time-col; time_col=None, CLI --time-col none, when the rows in order are the steps)", long_df, time_col="time")
+            "CLI --time-col; time_col=None, CLI --time-col none, when the rows in order are the steps)", long_df,
+            time_col="time")
 
 
 def test_unknown_columns(long_df):

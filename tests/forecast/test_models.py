@@ -22,12 +22,12 @@ def batch(cp=1, cf=1, cs=1, seed=0):
             "static": torch.randn(B, cs, generator=g), "sid": torch.tensor([1, 2, 0])}
 
 
-def model(name, decoder="direct", loss="mae", quantiles=(), **kw):
+def model(name, decoder="direct", loss="mae", quantiles=(), norm="revin", **kw):
     spec = OutputSpec(loss, quantiles)
     cfg = NetConfig(model=name, input_size=L, horizon=H, hidden_size=8, outputs=spec.size, n_past=1, n_future=1,
                     n_static=1, n_series=2, segment_length=5, decoder=decoder, **kw)
     torch.manual_seed(0)
-    return ForecastModel(cfg, spec)
+    return ForecastModel(cfg, spec, norm=norm)
 
 
 CASES = [(m, "direct") for m in MODELS] + [(m, "autoregressive") for m in MODELS if m != "segrnn"]
@@ -129,11 +129,7 @@ def test_the_point_forecast_is_the_median_even_where_raw_quantiles_cross():
 
 @pytest.mark.parametrize("norm", ["last", "mean"])
 def test_level_norms_make_forecasts_follow_a_shift_of_the_history(norm):
-    spec = OutputSpec("quantile", (0.1, 0.9))
-    cfg = NetConfig(model="segrnn", input_size=L, horizon=H, hidden_size=8, outputs=spec.size, n_past=1,
-                    n_future=1, n_static=1, n_series=2, segment_length=5)
-    torch.manual_seed(0)
-    net = ForecastModel(cfg, spec, norm=norm).eval()
+    net = model("segrnn", loss="quantile", quantiles=(0.1, 0.9), norm=norm).eval()
     b = batch()
     out = net.predict_params(b)
     torch.testing.assert_close(net.predict_params(dict(b, y=b["y"] + 7)), out + 7, rtol=1e-4, atol=1e-4)
