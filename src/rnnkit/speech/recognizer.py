@@ -275,11 +275,17 @@ class SpeechRecognizer:
                   name: str = "waveform") -> Tensor:
         """Audio (path or waveform) -> normalised features (T, n_mels), resampled to the model's rate if needed."""
         self._check_fitted()
+        return normalize(self._log_mel(source, sample_rate, notes, name), self.features, self.stats_,
+                         self.speaker_stats_)
+
+    def _log_mel(self, source, sample_rate: int | None, notes: list[str] | None = None, name: str = "waveform"
+                 ) -> Tensor:
+        """Audio (path or waveform) -> its unnormalised log-mel (T, n_mels) at the model's rate."""
         from rnnkit.speech.audio import load_audio
         from rnnkit.speech.features import log_mel
 
-        wav = load_audio(source, self.features.sample_rate, sample_rate, name=name, notes=notes)
-        return normalize(log_mel(wav, self.features), self.features, self.stats_, self.speaker_stats_)
+        return log_mel(load_audio(source, self.features.sample_rate, sample_rate, name=name, notes=notes),
+                       self.features)
 
     def adapt(self, audio, sample_rate: int | None = None) -> SpeechRecognizer:
         """A copy of this recognizer that normalises with one speaker's statistics (speaker-level CMVN).
@@ -304,14 +310,12 @@ class SpeechRecognizer:
     def _adapted(self, items: list[tuple]) -> SpeechRecognizer:
         """:meth:`adapt` on ``[(audio, rate or None)]``."""
         self._check_fitted()
-        from rnnkit.speech.audio import load_audio
-        from rnnkit.speech.features import log_mel, speaker_stats
+        from rnnkit.speech.features import speaker_stats
 
         if self.features.normalize == "none":
             raise ValueError("this model was trained with FeatureConfig(normalize='none'), which uses no "
                              "statistics, so there is nothing to adapt to a speaker")
-        logmels = [log_mel(load_audio(a, self.features.sample_rate, rate, name=f"audio[{i}]"), self.features)
-                   for i, (a, rate) in enumerate(items)]
+        logmels = [self._log_mel(a, rate, name=f"audio[{i}]") for i, (a, rate) in enumerate(items)]
         adapted = copy.copy(self)
         adapted.speaker_stats_ = speaker_stats(logmels)
         return adapted
