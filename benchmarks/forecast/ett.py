@@ -29,34 +29,42 @@ PUBLISHED_MSE = {"ETTh1": {96: 0.368, 192: 0.408, 336: 0.444, 720: 0.446},
                  "ETTh2": {96: 0.278, 192: 0.359, 336: 0.421, 720: 0.432}}
 
 
-def wide(z: np.ndarray) -> pd.DataFrame:
-    """(T, 7) -> wide frame with integer time steps, one column per channel (channel-independent series)."""
+def wide(z: np.ndarray, dates: np.ndarray | None = None) -> pd.DataFrame:
+    """(T, 7) -> wide frame, one column per channel (channel-independent series); time column ``ds``: the
+    ``dates`` (T,) when given, else integer steps."""
     df = pd.DataFrame(z, columns=CHANNELS)
-    df.insert(0, "ds", np.arange(len(df)))
+    df.insert(0, "ds", np.arange(len(df)) if dates is None else dates)
     return df
 
 
-def fit_one(sp: dict, horizon: int, seed: int, args) -> tuple[Forecaster, float]:
+def frames(sp: dict, calendar: bool) -> dict[str, pd.DataFrame]:
+    """The train / val / test frames; with ``calendar`` their time column holds the dates, for calendar features."""
+    return {k: wide(sp[k], sp[f"{k}_dates"] if calendar else None) for k in ("train", "val", "test")}
+
+
+def fit_one(fr: dict, horizon: int, seed: int, args) -> tuple[Forecaster, float]:
     t0 = time.perf_counter()
     f = Forecaster(args.model, input_size=args.input_size, horizon=horizon, hidden_size=args.hidden_size,
                    norm=args.norm, dropout=args.dropout, epochs=args.epochs, max_time=args.max_time,
                    lr=args.lr, batch_size=args.batch_size, seed=seed, num_threads=args.threads, device="cpu",
                    early_stopping_patience=args.patience, segment_length=args.segment_length, loss=args.loss,
-                   linear_skip=not args.no_skip, cell=args.cell, ema_decay=args.ema)
-    f.fit(wide(sp["train"]), val_data=wide(sp["val"]))
+                   linear_skip=not args.no_skip, cell=args.cell, ema_decay=args.ema,
+                   calendar=["day", "week"] if args.calendar else None,
+                   season_length=1)  # naive = the last value, as the "repeat last" baseline of the literature
+    f.fit(fr["train"], val_data=fr["val"])
     return f, time.perf_counter() - t0
 
 
 def run(dataset: str, horizon: int, args) -> dict:
     """Train one model per seed; with several seeds, also score the mean of their forecasts (an ensemble)."""
-    sp = ett_splits(dataset, args.input_size, args.data)
+    fr = frames(ett_splits(dataset, args.input_size, args.data), args.calendar)
     t0 = time.perf_counter()
     seeds = [int(x) for x in str(args.seeds).split(",")]
     members, test_hat, val_hat = [], [], []
     for seed in seeds:
-        f, fit_s = fit_one(sp, horizon, seed, args)
-        res = f.backtest(wide(sp["test"]), start=args.input_size, stride=1)
-        val = f.backtest(wide(sp["val"]), start=args.input_size, stride=1)  # for choosing settings, not test
+        f, fit_s = fit_one(fr, horizon, seed, args)
+        res = f.backtest(fr["test"], start=args.input_size, stride=1)
+        val = f.backtest(fr["val"], start=args.input_size, stride=1)  # for choosing settings, not test
         test_hat.append(res.array("yhat"))
         val_hat.append(val.array("yhat"))
         members.append({"seed": seed, "mse": round(res.metrics["mse"], 4), "mae": round(res.metrics["mae"], 4),
@@ -70,7 +78,7 @@ def run(dataset: str, horizon: int, args) -> dict:
            "repeat_last_mse": round(res.metrics["naive_mse"], 4),
            "segrnn_published_mse": PUBLISHED_MSE.get(dataset, {}).get(horizon),
            "windows": int(res.metrics["n_windows"]), "val_mse": round(val_mse, 4), "loss": args.loss, "cell": args.cell,
-           "ema": args.ema}
+           "ema": args.ema, "calendar": args.calendar}
     if len(seeds) == 1:
         out.update({k: v for k, v in members[0].items() if k not in out and k != "seed"})
     else:
@@ -111,6 +119,8 @@ def main() -> None:
     p.add_argument("--cell", default="gru", help="recurrent cell: gru (SegRNN's), lstm or rnn")
     p.add_argument("--no-skip", action="store_true", help="SegRNN without the linear skip from history to horizon")
     p.add_argument("--norm", default="revin")
+    p.add_argument("--calendar", action="store_true",
+                   help="calendar features: the hour of the day and of the week (Forecaster(calendar=...))")
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--max-time", type=float, default=None, help="minutes of training per horizon")

@@ -177,3 +177,22 @@ def test_fit_refuses_an_out_folder_of_other_files_before_training(csv, capsys):
                           str(csv.parent), "--epochs", "1", "--device", "cpu"], capsys)
     assert code == 2 and err.startswith(f"error: cannot save the model to {csv.parent}: the folder holds other files")
     assert out == "" and csv.is_file()  # nothing trained, nothing lost
+
+
+def test_calendar_features_from_the_command_line(csv, tmp_path, capsys):
+    model = tmp_path / "model"
+    code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--input-size", "12",
+                          "--calendar", "day,week", "--out", str(model), "--epochs", "1", "--device", "cpu"], capsys)
+    assert code == 0, err
+    assert json.loads((model / "config.json").read_text())["fitted"]["calendar"] == ["day", "week"]
+    fc_path = tmp_path / "fc.csv"
+    code, out, err = run(["forecast", "predict", "--model", str(model), "--data", str(csv), "--out", str(fc_path)],
+                         capsys)
+    assert code == 0, err  # no future covariates file: the calendar of the horizon is computed
+    assert len(pd.read_csv(fc_path)) == 8
+    steps = tmp_path / "steps.csv"
+    pd.read_csv(csv).assign(ds=lambda d: d.groupby("unique_id").cumcount()).to_csv(steps, index=False)
+    code, out, err = run(["forecast", "fit", "--data", str(steps), "--horizon", "4", "--input-size", "12", "--calendar", "auto",
+                          "--out", str(tmp_path / "m2")], capsys)
+    assert code == 2 and err.startswith("error: calendar features need dates in the time column") \
+        and err.count("\n") == 1

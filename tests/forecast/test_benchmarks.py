@@ -26,6 +26,9 @@ def test_ett_split_sizes(shared_data):
     sp = ett_splits("ETTh1", 96, shared_data)
     assert sp["train"].shape == (8640, 7) and sp["val"].shape == (2976, 7) and sp["test"].shape == (2976, 7)
     np.testing.assert_allclose(sp["train"].mean(0), 0, atol=1e-5)
+    # the test rows start input_size hours before the test months (12 + 4 months of 30 days after the first hour)
+    assert sp["test_dates"].shape == (2976,)
+    assert (sp["test_dates"][96] - sp["train_dates"][0]) == np.timedelta64(16 * 30 * 24, "h")
 
 
 @pytest.mark.slow
@@ -34,7 +37,7 @@ def test_etth1_segrnn_beats_repeating_the_last_value(shared_data):
     from rnnkit.forecast import Forecaster
 
     sp = ett_splits("ETTh1", 96, shared_data)
-    wide = {k: pd.DataFrame(v, columns=CHANNELS).assign(ds=np.arange(len(v))) for k, v in sp.items()}
+    wide = {k: pd.DataFrame(v, columns=CHANNELS).assign(ds=np.arange(len(v))) for k, v in sp.items() if not k.endswith("dates")}
     f = Forecaster("segrnn", input_size=96, horizon=96, epochs=3, dropout=0.5, lr=5e-4, num_threads=1)
     f.fit(wide["train"], val_data=wide["val"])
     m = f.backtest(wide["test"], start=96).metrics

@@ -40,6 +40,12 @@ def _names(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
 
+def _calendar(text: str) -> str | list[str] | None:
+    """``--calendar`` -> the Forecaster's ``calendar``: none -> None, auto -> "auto", else the cycle names."""
+    low = text.strip().lower()
+    return None if low in ("none", "") else "auto" if low == "auto" else _names(low)
+
+
 @app.command()
 def fit(
     data: Path = typer.Option(..., "--data", help="CSV: long (unique_id, ds, y, covariates) or wide."),
@@ -63,6 +69,9 @@ def fit(
     past_covariates: str = typer.Option(None, "--past-covariates", help="Comma-separated column names."),
     future_covariates: str = typer.Option(None, "--future-covariates", help="Comma-separated column names."),
     static_covariates: str = typer.Option(None, "--static-covariates", help="Comma-separated column names."),
+    calendar: str = typer.Option("none", "--calendar",
+                                 help="Calendar features from the dates: none, auto (day + week for sub-daily data, "
+                                      "week + year for daily, year for monthly) or cycles, e.g. day,week."),
     ignore: str = IgnoreOpt,
     ema: float = typer.Option(None, "--ema", help="Average the weights with this decay, e.g. 0.999 (pays when "
                                                    "training runs many epochs)."),
@@ -84,7 +93,7 @@ def fit(
         raise ValueError(f"--quantiles must be numbers like 0.1,0.9, got {quantiles!r}") from None
     f = Forecaster(model, input_size=input_size, horizon=horizon, quantiles=qs or None, loss=loss, decoder=decoder,
                    norm=norm, transform=transform, linear_skip=linear_skip, seed=seed, device=resolve_device(device),
-                   epochs=epochs or 30, max_time=max_time, ema_decay=ema)
+                   epochs=epochs or 30, max_time=max_time, ema_decay=ema, calendar=_calendar(calendar))
     f.fit(_csv(data, id_col, ignore), target=target, time_col=None if time_col.lower() == "none" else time_col,
           id_col=id_col, past_covariates=_names(past_covariates), future_covariates=_names(future_covariates),
           static_covariates=_names(static_covariates), fill=fill)

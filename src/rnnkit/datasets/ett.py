@@ -38,12 +38,15 @@ def load_ett(name: str = "ETTh1", data: str | os.PathLike | None = None) -> pd.D
 
 def ett_splits(name: str = "ETTh1", input_size: int = 96, data=None) -> dict[str, np.ndarray]:
     """``{"train", "val", "test"}`` arrays ``(T, 7)``, z-scored with train stats; val / test include the
-    ``input_size`` rows before them (so every window whose forecast starts in the split is present)."""
+    ``input_size`` rows before them (so every window whose forecast starts in the split is present).
+    ``"train_dates"``, ``"val_dates"``, ``"test_dates"``: the timestamps of those rows, ``(T,)`` datetime64."""
     df = load_ett(name, data)
     month = 30 * 24 * (4 if name.startswith("ETTm") else 1)
     n_train, n_val, n_test = 12 * month, 4 * month, 4 * month
     x = df[CHANNELS].to_numpy(np.float64)
     mean, std = x[:n_train].mean(0), x[:n_train].std(0)
     z = ((x - mean) / std).astype(np.float32)
-    return {"train": z[:n_train], "val": z[n_train - input_size:n_train + n_val],
-            "test": z[n_train + n_val - input_size:n_train + n_val + n_test]}
+    rows = {"train": slice(0, n_train), "val": slice(n_train - input_size, n_train + n_val),
+            "test": slice(n_train + n_val - input_size, n_train + n_val + n_test)}
+    dates = df["date"].to_numpy()
+    return {**{k: z[r] for k, r in rows.items()}, **{f"{k}_dates": dates[r] for k, r in rows.items()}}

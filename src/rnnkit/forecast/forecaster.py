@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from rnnkit.forecast.calendar import check_calendar, resolve_calendar, with_calendar
 from rnnkit.forecast.frames import SeriesSet, future_index, load_frame, time_name
 from rnnkit.forecast.models import MODELS, NetConfig
 from rnnkit.forecast.network import ForecastModel
@@ -60,6 +61,11 @@ class Forecaster:
         loss: ``"mae"``, ``"mse"``, ``"huber"``, ``"quantile"``, ``"gaussian"``, ``"student_t"`` (None: quantile
             when ``quantiles`` are given, else mae).
         quantiles: levels for prediction intervals, e.g. ``(0.1, 0.9)``.
+        calendar: calendar features as future covariates, computed from the dates (see
+            :mod:`rnnkit.forecast.calendar`): None (off), True / ``"auto"`` (the day and week for sub-daily steps,
+            the week and year for daily ones, the year for monthly ones), or cycle names among ``"day"``,
+            ``"week"``, ``"year"``. ``predict`` computes them for the horizon itself. They help when a cycle is
+            longer than the input window (a weekly pattern seen through 4 days of hours). Needs a date time column.
         series_embedding: learn one embedding per training series (None: on for 2..1000 series).
         season_length: m for seasonal naive and MASE (None: from the frequency).
         epochs / max_time: training budget (epochs; minutes). lr, weight_decay, batch_size: optimiser settings.
@@ -76,7 +82,7 @@ class Forecaster:
                  segment_length: int | None = None, cell: str = "gru", linear_skip: bool = True,
                  decoder: str = "direct",
                  norm: str = "revin", transform: str = "none", loss: str | None = None, quantiles=None,
-                 series_embedding: bool | None = None, season_length: int | None = None, epochs: int = 30,
+                 calendar=None, series_embedding: bool | None = None, season_length: int | None = None, epochs: int = 30,
                  max_time: float | None = None, lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 256,
                  ema_decay: float | None = None,
                  early_stopping_patience: int | None = 5, val_size: int | None = None, seed: int = 0,
@@ -102,6 +108,8 @@ class Forecaster:
         if transform == "log" and self.loss in ("gaussian", "student_t"):
             raise ValueError(f"transform='log' does not map a {self.loss} head back to the series' scale; use "
                              "loss='quantile' with quantiles=... for intervals on log values, or transform='none'")
+        check_calendar(calendar)  # names now; whether they suit the data's step, in fit
+        self.calendar = list(calendar) if isinstance(calendar, (list, tuple)) else calendar
         self.series_embedding, self.season_length = series_embedding, season_length
         self.epochs, self.max_time, self.lr, self.weight_decay = epochs, max_time, lr, weight_decay
         check_ema_decay(ema_decay)  # now, not after the data are read in fit
@@ -119,7 +127,7 @@ class Forecaster:
     def get_params(self) -> dict:
         """Constructor arguments (JSON-safe), as stored in a saved model folder."""
         keys = ("model", "input_size", "horizon", "hidden_size", "num_layers", "dropout", "segment_length", "cell",
-                "linear_skip", "decoder", "norm", "transform", "loss", "quantiles", "series_embedding",
+                "linear_skip", "decoder", "norm", "transform", "loss", "quantiles", "calendar", "series_embedding",
                 "season_length", "epochs", "max_time", "lr", "weight_decay", "ema_decay", "batch_size",
                 "early_stopping_patience", "val_size", "seed", "device", "num_threads", "progress")
         p = {k: getattr(self, k) for k in keys}
@@ -159,14 +167,16 @@ class Forecaster:
         self._check_target(s, cols)
         self.columns_, self.fill_ = cols, fill
         self.freq_, self.has_id_ = s.freq, s.has_id
+        self.calendar_ = resolve_calendar(self.calendar, s.freq)
         self.season_length_ = self.season_length or season_for(s.freq)
         self.series_ids_ = list(s.ids)
-        self.cov_stats_ = {k: _stats(getattr(s, k)) for k in ("past", "future")}
+        self.cov_stats_ = {k: _stats(getattr(with_calendar(s, self.calendar_), k)) for k in ("past", "future")}
         self.cov_stats_["static"] = _stats([s.static])
         n_emb = self.series_embedding if self.series_embedding is not None else 1 < len(s) <= 1000
         w = self.segment_length or _auto_segment(L, self.season_length_)
         self.net_config_ = NetConfig(**{**asdict(self.net_config_), "outputs": self.spec_.size,
-                                        "n_past": len(s.past_cols), "n_future": len(s.future_cols),
+                                        "n_past": len(s.past_cols),
+                                        "n_future": len(s.future_cols) + 2 * len(self.calendar_),
                                         "n_static": len(s.static_cols), "n_series": len(s) if n_emb else 0,
                                         "segment_length": min(w, L)})
         device = resolve_device(self.device)
@@ -221,8 +231,9 @@ class Forecaster:
             check_positive_target(s, cols["target"], cols["time_col"])
 
     def _flat(self, s: SeriesSet) -> FlatSeries:
+        """``s`` (the user's columns) with the calendar features of its times, standardised, as flat tensors."""
         st = self.cov_stats_
-        return FlatSeries.from_set(s, st["past"], st["future"], st["static"])
+        return FlatSeries.from_set(with_calendar(s, self.calendar_), st["past"], st["future"], st["static"])
 
     def _sid(self, s: SeriesSet) -> np.ndarray:
         if not self.net_config_.n_series:
@@ -255,7 +266,8 @@ class Forecaster:
     def _predict_set(self, s: SeriesSet, fut: list[np.ndarray], h: int) -> np.ndarray:
         """Series-scale outputs ``(S, h, K)`` for the ``h`` steps after each series of ``s``."""
         L = self.input_size
-        ext = SeriesSet(ids=s.ids, freq=s.freq, times=s.times, has_id=s.has_id, static=s.static,
+        times = [t[-L:].append(future_index(t[-1], s.freq, h)) for t in s.times]  # (L + h,) each, for the calendar
+        ext = SeriesSet(ids=s.ids, freq=s.freq, times=times, has_id=s.has_id, static=s.static,
                         values=[np.concatenate([v[-L:], np.zeros(h, np.float32)]) for v in s.values],
                         past=[np.concatenate([p[-L:], np.zeros((h, p.shape[1]), np.float32)]) for p in s.past],
                         future=[np.concatenate([f[-L:], g]) for f, g in zip(s.future, fut)],

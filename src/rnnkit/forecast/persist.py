@@ -25,7 +25,8 @@ def save_forecaster(f, path) -> None:
     stats = {k: None if v is None else [v[0].tolist(), v[1].tolist()] for k, v in f.cov_stats_.items()}
     config = {"format": FORMAT, "params": f.get_params(), "net": f.net_config_.to_dict(),
               "fitted": {"columns": f.columns_, "freq": f.freq_, "has_id": f.has_id_, "fill": f.fill_,
-                         "season_length": f.season_length_, "series_ids": f.series_ids_, "cov_stats": stats}}
+                         "season_length": f.season_length_, "series_ids": f.series_ids_, "cov_stats": stats,
+                         "calendar": list(f.calendar_)}}
     history = {"ids": s.ids, "times": [_times_json(t) for t in s.times], "values": [v.tolist() for v in s.values],
                "past": [p.tolist() for p in s.past], "future": [x.tolist() for x in s.future],
                "static": s.static.tolist()}
@@ -46,6 +47,7 @@ def load_forecaster(cls, path):
     f.columns_, f.freq_, f.has_id_ = fit["columns"], fit["freq"], fit["has_id"]
     f.fill_ = fit.get("fill")  # folders written before fill was kept have none
     f.season_length_, f.series_ids_ = fit["season_length"], fit["series_ids"]
+    f.calendar_ = tuple(fit.get("calendar", ()))  # folders written before calendar features have none
     f.cov_stats_ = {k: None if v is None else (np.asarray(v[0], np.float32), np.asarray(v[1], np.float32))
                     for k, v in fit["cov_stats"].items()}
     f.net_config_ = NetConfig(**config["net"])
