@@ -96,3 +96,24 @@ def test_calendar_features_join_the_users_future_covariates():
         f.predict()  # the user's covariate is still needed, the calendar ones are not asked for
     ahead = pd.DataFrame({"ds": pd.date_range(df.ds.iloc[-1], periods=5, freq="h")[1:], "price": 0.0})
     assert len(f.predict(future_covariates=ahead)) == 4
+
+
+def test_a_model_folder_from_before_calendar_features_still_loads(tmp_path):
+    import json
+
+    df = _weekly(weeks=3)
+    f = Forecaster("gru", **TINY).fit(df)
+    f.save(tmp_path / "m")
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    del cfg["params"]["calendar"], cfg["fitted"]["calendar"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
+    g = Forecaster.load(tmp_path / "m")
+    assert g.calendar_ == () and g.calendar is None
+    pd.testing.assert_frame_equal(f.predict(), g.predict())
+
+
+def test_backtest_with_refit_keeps_the_calendar():
+    df = _weekly(weeks=2)
+    f = Forecaster("gru", calendar="auto", **TINY).fit(df)
+    res = f.backtest(df, start=len(df) - 8, stride=4, refit=True)
+    assert res.metrics["n_windows"] == 2 and np.isfinite(res.metrics["mae"])
