@@ -117,3 +117,11 @@ def test_backtest_with_refit_keeps_the_calendar():
     f = Forecaster("gru", calendar="auto", **TINY).fit(df)
     res = f.backtest(df, start=len(df) - 8, stride=4, refit=True)
     assert res.metrics["n_windows"] == 2 and np.isfinite(res.metrics["mae"])
+
+
+def test_an_autoregressive_model_reads_the_calendar_beyond_its_trained_horizon():
+    df = _weekly(weeks=3)
+    f = Forecaster("lstm", decoder="autoregressive", calendar="auto", **TINY).fit(df)
+    fc = f.predict(horizon=10)  # trained on 4 steps: the calendar of steps 5-10 is computed too
+    assert len(fc) == 10 and np.isfinite(fc.yhat).all()
+    assert fc.ds.iloc[-1] == df.ds.iloc[-1] + pd.Timedelta("10h")
