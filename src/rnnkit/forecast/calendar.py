@@ -5,8 +5,10 @@ the horizon itself and the user passes nothing. They matter when a cycle is long
 96 hourly inputs (4 days) a network cannot see which day of the week the forecast starts on, and a weekly
 pattern of demand over a 720-hour horizon depends on it (ETTh1 in benchmarks/forecast/RESULTS.md).
 
-A cycle is ``(period, phase)``: the phase of a timestamp is its offset into the cycle, a fraction in [0, 1); the
-features are ``sin(2 pi phase)`` and ``cos(2 pi phase)``, so the last hour of a week sits next to the first.
+The phase of a timestamp in a cycle is how far into the cycle it falls, a fraction in [0, 1); its features are
+``sin(2 pi phase)`` and ``cos(2 pi phase)``, so the last hour of a week sits next to the first. Phases are read
+from the timestamps as the data give them (times with a UTC offset are read as UTC, see
+:mod:`rnnkit.forecast.frames`, so such data see a day in UTC, not local time).
 """
 
 from __future__ import annotations
