@@ -196,3 +196,7 @@ def test_calendar_features_from_the_command_line(csv, tmp_path, capsys):
                           "--out", str(tmp_path / "m2")], capsys)
     assert code == 2 and err.startswith("error: calendar features need dates in the time column") \
         and err.count("\n") == 1
+    code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--calendar", "weak",
+                          "--out", str(tmp_path / "m3")], capsys)
+    assert code == 2 and err == "error: --calendar must be none, auto or cycles among day,week,year (e.g. day,week), " \
+        "got 'weak'\n"

@@ -42,8 +42,18 @@ def _names(text: str | None) -> list[str]:
 
 def _calendar(text: str) -> str | list[str] | None:
     """``--calendar`` -> the Forecaster's ``calendar``: none -> None, auto -> "auto", else the cycle names."""
+    from rnnkit.forecast.calendar import CYCLES
+
     low = text.strip().lower()
-    return None if low in ("none", "") else "auto" if low == "auto" else _names(low)
+    if low == "auto":
+        return "auto"
+    if low in ("none", ""):
+        return None
+    names = _names(low)
+    if not names or any(c not in CYCLES for c in names):
+        raise ValueError(f"--calendar must be none, auto or cycles among {','.join(CYCLES)} (e.g. day,week), "
+                         f"got {text!r}")
+    return names
 
 
 @app.command()
