@@ -37,7 +37,7 @@ def wide(z: np.ndarray, dates: np.ndarray | None = None) -> pd.DataFrame:
     return df
 
 
-def frames(sp: dict, calendar: bool) -> dict[str, pd.DataFrame]:
+def frames(sp: dict, calendar) -> dict[str, pd.DataFrame]:
     """The train / val / test frames; with ``calendar`` their time column holds the dates, for calendar features."""
     return {k: wide(sp[k], sp[f"{k}_dates"] if calendar else None) for k in ("train", "val", "test")}
 
@@ -49,7 +49,7 @@ def fit_one(fr: dict, horizon: int, seed: int, args) -> tuple[Forecaster, float]
                    lr=args.lr, batch_size=args.batch_size, seed=seed, num_threads=args.threads, device="cpu",
                    early_stopping_patience=args.patience, segment_length=args.segment_length, loss=args.loss,
                    linear_skip=not args.no_skip, cell=args.cell, ema_decay=args.ema,
-                   calendar=["day", "week"] if args.calendar else None,
+                   calendar=args.calendar.split(",") if args.calendar else None,
                    season_length=1)  # naive = the last value, as the "repeat last" baseline of the literature
     f.fit(fr["train"], val_data=fr["val"])
     return f, time.perf_counter() - t0
@@ -78,7 +78,7 @@ def run(dataset: str, horizon: int, args) -> dict:
            "repeat_last_mse": round(res.metrics["naive_mse"], 4),
            "segrnn_published_mse": PUBLISHED_MSE.get(dataset, {}).get(horizon),
            "windows": int(res.metrics["n_windows"]), "val_mse": round(val_mse, 4), "loss": args.loss, "cell": args.cell,
-           "ema": args.ema, "calendar": args.calendar}
+           "ema": args.ema, "calendar": args.calendar or False}
     if len(seeds) == 1:
         out.update({k: v for k, v in members[0].items() if k not in out and k != "seed"})
     else:
@@ -119,8 +119,9 @@ def main() -> None:
     p.add_argument("--cell", default="gru", help="recurrent cell: gru (SegRNN's), lstm or rnn")
     p.add_argument("--no-skip", action="store_true", help="SegRNN without the linear skip from history to horizon")
     p.add_argument("--norm", default="revin")
-    p.add_argument("--calendar", action="store_true",
-                   help="calendar features: the hour of the day and of the week (Forecaster(calendar=...))")
+    p.add_argument("--calendar", nargs="?", const="day,week", default=None, metavar="CYCLES",
+                   help="calendar features (Forecaster(calendar=...)): the hour of the day and of the week, or the "
+                        "cycles named, e.g. --calendar week")
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--max-time", type=float, default=None, help="minutes of training per horizon")
