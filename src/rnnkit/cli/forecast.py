@@ -42,18 +42,18 @@ def _names(text: str | None) -> list[str]:
 
 def _calendar(text: str) -> str | list[str] | None:
     """``--calendar`` -> the Forecaster's ``calendar``: none -> None, auto -> "auto", else the cycle names."""
-    from rnnkit.forecast.calendar import CYCLES
+    from rnnkit.forecast.calendar import CYCLES, check_calendar
 
     low = text.strip().lower()
     if low == "auto":
         return "auto"
     if low in ("none", ""):
         return None
-    names = _names(low)
-    if not names or any(c not in CYCLES for c in names):
+    try:
+        return list(check_calendar(_names(low)))
+    except ValueError:  # the same check, told in the CLI's words
         raise ValueError(f"--calendar must be none, auto or cycles among {','.join(CYCLES)} (e.g. day,week), "
-                         f"got {text!r}")
-    return names
+                         f"got {text!r}") from None
 
 
 @app.command()

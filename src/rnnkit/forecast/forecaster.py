@@ -170,13 +170,13 @@ class Forecaster:
         self.calendar_ = resolve_calendar(self.calendar, s.freq)
         self.season_length_ = self.season_length or season_for(s.freq)
         self.series_ids_ = list(s.ids)
-        self.cov_stats_ = {k: _stats(getattr(with_calendar(s, self.calendar_), k)) for k in ("past", "future")}
+        cs = with_calendar(s, self.calendar_)  # the user's columns and the calendar's, as the network reads them
+        self.cov_stats_ = {k: _stats(getattr(cs, k)) for k in ("past", "future")}
         self.cov_stats_["static"] = _stats([s.static])
         n_emb = self.series_embedding if self.series_embedding is not None else 1 < len(s) <= 1000
         w = self.segment_length or _auto_segment(L, self.season_length_)
         self.net_config_ = NetConfig(**{**asdict(self.net_config_), "outputs": self.spec_.size,
-                                        "n_past": len(s.past_cols),
-                                        "n_future": len(s.future_cols) + 2 * len(self.calendar_),
+                                        "n_past": len(s.past_cols), "n_future": len(cs.future_cols),
                                         "n_static": len(s.static_cols), "n_series": len(s) if n_emb else 0,
                                         "segment_length": min(w, L)})
         device = resolve_device(self.device)
