@@ -266,7 +266,8 @@ class Forecaster:
     def _predict_set(self, s: SeriesSet, fut: list[np.ndarray], h: int) -> np.ndarray:
         """Series-scale outputs ``(S, h, K)`` for the ``h`` steps after each series of ``s``."""
         L = self.input_size
-        times = [t[-L:].append(future_index(t[-1], s.freq, h)) for t in s.times]  # (L + h,) each, for the calendar
+        # the calendar reads the dates of the L + h steps; without one, building them would only slow predict down
+        times = [t[-L:].append(future_index(t[-1], s.freq, h)) for t in s.times] if self.calendar_ else s.times
         ext = SeriesSet(ids=s.ids, freq=s.freq, times=times, has_id=s.has_id, static=s.static,
                         values=[np.concatenate([v[-L:], np.zeros(h, np.float32)]) for v in s.values],
                         past=[np.concatenate([p[-L:], np.zeros((h, p.shape[1]), np.float32)]) for p in s.past],
