@@ -182,8 +182,9 @@ def test_fit_refuses_an_out_folder_of_other_files_before_training(csv, capsys):
 def test_calendar_features_from_the_command_line(csv, tmp_path, capsys):
     model = tmp_path / "model"
     code, out, err = run(["forecast", "fit", "--data", str(csv), "--horizon", "4", "--input-size", "12",
-                          "--calendar", "day,week", "--out", str(model), "--epochs", "1", "--device", "cpu"], capsys)
+                          "--calendar", "auto", "--out", str(model), "--epochs", "1", "--device", "cpu"], capsys)
     assert code == 0, err
+    assert "calendar features: day, week (sine / cosine of the phase)" in out  # what auto chose for hourly data
     assert json.loads((model / "config.json").read_text())["fitted"]["calendar"] == ["day", "week"]
     fc_path = tmp_path / "fc.csv"
     code, out, err = run(["forecast", "predict", "--model", str(model), "--data", str(csv), "--out", str(fc_path)],
@@ -200,3 +201,11 @@ def test_calendar_features_from_the_command_line(csv, tmp_path, capsys):
                           "--out", str(tmp_path / "m3")], capsys)
     assert code == 2 and err == "error: --calendar must be none, auto or cycles among day,week,year (e.g. day,week), " \
         "got 'weak'\n"
+
+
+def test_calendar_flag_values():
+    from rnnkit.cli.forecast import _calendar
+
+    assert _calendar("none") is None and _calendar("AUTO") == "auto" and _calendar("Day, week") == ["day", "week"]
+    with pytest.raises(ValueError, match="--calendar must be none, auto or cycles among day,week,year"):
+        _calendar("day,month")

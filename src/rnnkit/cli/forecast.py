@@ -111,6 +111,8 @@ def fit(
     r = f.fit_result_
     typer.echo(f"fitted {model} on {len(f.series_ids_)} series: {r.epochs} epochs, {r.steps} steps, "
                f"best {f.fit_result_.best_metric:.4g}, stopped by {r.stopped}, {r.seconds:.1f}s -> {out}")
+    if f.calendar_:  # what "auto" chose, or what was asked for
+        typer.echo(f"calendar features: {', '.join(f.calendar_)} (sine / cosine of the phase)")
     write_json(json_path, {"best_metric": r.best_metric, "epochs": r.epochs, "steps": r.steps, "seconds": r.seconds})
 
 
