@@ -199,6 +199,7 @@ class Forecaster:
             else:
                 tr, va = window_ends(lengths, L, H, last=train_last), window_ends(lengths, L, H, first=lengths - hold)
         t = lambda a: torch.from_numpy(a).to(device)  # noqa: E731
+        tr = _repeat_small(tr, self.batch_size)
         train = TensorBatches(t(tr[0]), t(tr[1]), batch_size=self.batch_size, seed=self.seed)
         valid = TensorBatches(t(va[0]), t(va[1]), batch_size=1024, shuffle=False) if va is not None else None
         vf = vflat
@@ -338,6 +339,22 @@ def _stats(blocks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     x = np.concatenate(blocks).astype(np.float64)
     return x.mean(0).astype(np.float32), np.maximum(x.std(0), 1e-8).astype(np.float32)
+
+
+# An epoch is at least this many batches. A short series (ten years of months: about 100 windows) fills one batch,
+# so 30 epochs would be 30 optimizer steps and early stopping after 5 epochs 5 steps: far too few to fit anything.
+MIN_BATCHES_PER_EPOCH = 8
+
+
+def _repeat_small(windows: tuple[np.ndarray, np.ndarray], batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training windows ``(sid (N,), end (N,))``, repeated whole until they fill ``MIN_BATCHES_PER_EPOCH`` batches:
+    on small data one epoch is then several passes, so ``epochs`` and early stopping's patience mean as much
+    training as on large data. Data of that many batches or more are returned as they are."""
+    n = len(windows[0])
+    if n == 0 or -(-n // batch_size) >= MIN_BATCHES_PER_EPOCH:
+        return windows
+    k = -(-MIN_BATCHES_PER_EPOCH * batch_size // n)  # passes needed, rounded up
+    return np.tile(windows[0], k), np.tile(windows[1], k)
 
 
 def _auto_segment(input_size: int, season: int) -> int:
