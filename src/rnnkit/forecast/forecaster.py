@@ -68,7 +68,9 @@ class Forecaster:
             longer than the input window (a weekly pattern seen through 4 days of hours). Needs a date time column.
         series_embedding: learn one embedding per training series (None: on for 2..1000 series).
         season_length: m for seasonal naive and MASE (None: from the frequency).
-        epochs / max_time: training budget (epochs; minutes). lr, weight_decay, batch_size: optimiser settings.
+        epochs / max_time: training budget (epochs; minutes). An epoch is at least 8 batches: the windows of
+            small data (a few years of months) are repeated to fill them. lr, weight_decay, batch_size: optimiser
+            settings.
         ema_decay: keep a moving average of the weights (e.g. 0.999) and use it for early stopping and
             forecasting (see :mod:`rnnkit.train.averaging`); it spans about ``1 / (1 - ema_decay)`` optimizer
             steps, which should be a few epochs, not the whole run. None: off.
