@@ -3,7 +3,8 @@
 They are future covariates the model can always have: known for any date ahead, so ``predict`` computes them for
 the horizon itself and the user passes nothing. They matter when a cycle is longer than the input window: with
 96 hourly inputs (4 days) a network cannot see which day of the week the forecast starts on, and a weekly
-pattern of demand over a 720-hour horizon depends on it (ETTh1 in benchmarks/forecast/RESULTS.md).
+pattern of demand over a 720-hour horizon depends on it (ETTh1 in benchmarks/forecast/RESULTS.md; on ETTh2 they
+did not help, so they are an option, off by default).
 
 The phase of a timestamp in a cycle is how far into the cycle it falls, a fraction in [0, 1); its features are
 ``sin(2 pi phase)`` and ``cos(2 pi phase)``, so the last hour of a week sits next to the first. Phases are read

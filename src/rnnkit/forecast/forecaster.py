@@ -64,7 +64,7 @@ class Forecaster:
         calendar: calendar features as future covariates, computed from the dates (see
             :mod:`rnnkit.forecast.calendar`): None (off), True / ``"auto"`` (the day and week for sub-daily steps,
             the week and year for daily ones, the year for monthly ones), or cycle names among ``"day"``,
-            ``"week"``, ``"year"``. ``predict`` computes them for the horizon itself. They help when a cycle is
+            ``"week"``, ``"year"``. ``predict`` computes them for the horizon itself. They can help when a cycle is
             longer than the input window (a weekly pattern seen through 4 days of hours). Needs a date time column.
         series_embedding: learn one embedding per training series (None: on for 2..1000 series).
         season_length: m for seasonal naive and MASE (None: from the frequency).
